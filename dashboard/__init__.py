@@ -1,0 +1,1 @@
+"""eventmap: a geographic event map dashboard."""

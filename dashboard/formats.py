@@ -1,0 +1,218 @@
+"""Read and write events as CSV and GeoJSON, and load a validated events file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard import atomic
+from dashboard.schema import DERIVED, FIELD_NAMES, EventsFileError, Problem, validate_frame
+
+
+@dataclass
+class Dataset:
+    """Valid events of one file, and every problem found in it."""
+
+    events: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    source: str = ""
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        # utf-8-sig drops a leading BOM, which spreadsheet programs like to add.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        hint = ""
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            hint = " It looks like UTF-16;"
+        raise EventsFileError(Problem(
+            name, f"byte {err.start}", "",
+            f"the file is not UTF-8 text.{hint} save it as UTF-8 (CSV UTF-8 in spreadsheet "
+            "programs) and try again.")) from err
+
+
+def _kind(name: str, text: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in (".geojson", ".json"):
+        return "geojson"
+    if suffix == ".csv":
+        return "csv"
+    return "geojson" if text.lstrip().startswith("{") else "csv"
+
+
+def read_csv_text(text: str, name: str) -> pd.DataFrame:
+    """Raw CSV records as text columns, with a ``row`` label naming each record's line."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or not any(f and f.strip() for f in reader.fieldnames):
+        raise EventsFileError(Problem(name, "line 1", "", "the file is empty; it needs a header "
+                                      "line naming the columns (id,date,title,place,country,...)."))
+    header = [(f or "").strip().lstrip("\ufeff") for f in reader.fieldnames]
+    reader.fieldnames = header
+    if len(header) == 1 and ";" in header[0]:
+        raise EventsFileError(Problem(name, "line 1", "", "the header has one column "
+                                      f"{header[0][:40]!r}; the file seems to use ';' between "
+                                      "values. Save it with commas as separators."))
+    rows: list[dict[str, str]] = []
+    labels: list[str] = []
+    start = reader.line_num + 1
+    for rec in reader:
+        if not any((v or "").strip() for k, v in rec.items() if k is not None):
+            start = reader.line_num + 1
+            continue  # blank lines are not events
+        extra = rec.pop(None, None)  # values beyond the header
+        if extra:
+            rec["_extra_values"] = ";".join(extra)
+        rows.append({k: ("" if v is None else v) for k, v in rec.items()})
+        labels.append(f"line {start}")
+        start = reader.line_num + 1
+    frame = pd.DataFrame(rows, columns=list(dict.fromkeys(header + (
+        ["_extra_values"] if any("_extra_values" in r for r in rows) else []))), dtype=object)
+    frame["row"] = labels
+    return frame
+
+
+def read_geojson_text(text: str, name: str) -> pd.DataFrame:
+    """Raw GeoJSON Point features as columns, ``lat``/``lon`` from ``[lon, lat]`` coordinates."""
+    if not text.strip():
+        raise EventsFileError(Problem(name, "file", "", "the file is empty; it needs a GeoJSON "
+                                      "FeatureCollection."))
+    try:
+        doc = json.loads(text, parse_constant=lambda c: float(c.lower().replace("infinity", "inf")))
+    except json.JSONDecodeError as err:
+        raise EventsFileError(Problem(name, f"line {err.lineno}", "", f"not valid JSON: {err.msg} "
+                                      f"(column {err.colno}).")) from err
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
+            doc.get("features"), list):
+        raise EventsFileError(Problem(name, "file", "", "not a GeoJSON FeatureCollection; the "
+                                      'top level must be {"type": "FeatureCollection", '
+                                      '"features": [...]}.'))
+    rows: list[dict[str, object]] = []
+    for i, feat in enumerate(doc["features"]):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        rec: dict[str, object] = {k: _cell(v) for k, v in (props or {}).items()
+                                  if isinstance(props, dict)}
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        rec.pop("lat", None), rec.pop("lon", None)
+        rec["row"] = f"feature {i}"
+        if geom is None:
+            rec["lat"] = rec["lon"] = ""
+        elif (isinstance(geom, dict) and geom.get("type") == "Point"
+              and isinstance(geom.get("coordinates"), list)
+              and len(geom["coordinates"]) >= 2):
+            lon, lat = geom["coordinates"][:2]
+            rec["lat"], rec["lon"] = _cell(lat), _cell(lon)
+        else:
+            kind = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
+            rec["lat"] = rec["lon"] = ""
+            rec["_geometry_error"] = f"geometry must be a Point with [lon, lat]; got {kind}"
+        rows.append(rec)
+    frame = pd.DataFrame(rows, dtype=object)
+    if frame.empty:
+        frame = pd.DataFrame(columns=[*FIELD_NAMES, "row"], dtype=object)
+    return frame
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 'nan'/'inf' are then reported as non-finite
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def parse_events(data: bytes, name: str) -> Dataset:
+    """Validate an events file's bytes (CSV or GeoJSON, chosen by name, then by content)."""
+    try:
+        text = _decode(data, name)
+        raw = (read_geojson_text if _kind(name, text) == "geojson" else read_csv_text)(text, name)
+    except EventsFileError as err:
+        return Dataset(_empty(), [err.problem], name)
+    geometry_problems: list[Problem] = []
+    if "_geometry_error" in raw.columns:
+        broken = raw["_geometry_error"].fillna("") != ""
+        geometry_problems = [Problem(name, r, "geometry", m + ".") for r, m in
+                             zip(raw.loc[broken, "row"], raw.loc[broken, "_geometry_error"],
+                                 strict=True)]
+        raw = raw.loc[~broken].drop(columns="_geometry_error")
+    events, problems = validate_frame(raw, name)
+    problems = sorted(geometry_problems + problems, key=lambda p: _row_order(p.row))
+    if raw.empty and not problems:
+        problems = [Problem(name, "file", "", "the file has no events; add one row per event.")]
+    return Dataset(events, problems, name)
+
+
+def _row_order(label: str) -> int:
+    tail = label.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else -1
+
+
+def _empty() -> pd.DataFrame:
+    frame, _ = validate_frame(pd.DataFrame(columns=[*FIELD_NAMES, "row"], dtype=object), "")
+    return frame
+
+
+def load_events(path: str | os.PathLike[str]) -> Dataset:
+    """Read and validate an events file; a missing or unreadable file is one problem, not a crash."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        return Dataset(_empty(), [Problem(name, "file", "", f"cannot read the file: "
+                                          f"{err.strerror or err}.")], name)
+    return parse_events(data, name)
+
+
+def _columns(events: pd.DataFrame) -> list[str]:
+    extra = [c for c in events.columns if c not in FIELD_NAMES and c not in DERIVED]
+    return [*FIELD_NAMES, *extra]
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back to the same float
+    return str(value)
+
+
+def to_csv_text(events: pd.DataFrame) -> str:
+    """Events as CSV text in schema column order, extra columns after."""
+    cols = _columns(events)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(cols)
+    for rec in events.reindex(columns=cols).itertuples(index=False, name=None):
+        writer.writerow([_text(v) for v in rec])
+    return out.getvalue()
+
+
+def to_geojson_text(events: pd.DataFrame) -> str:
+    """Events as an RFC 7946 FeatureCollection; rows without coordinates get a null geometry."""
+    cols = [c for c in _columns(events) if c not in ("lat", "lon")]
+    features = []
+    for rec in events.reindex(columns=[*cols, "lat", "lon"]).to_dict("records"):
+        lat, lon = rec.pop("lat"), rec.pop("lon")
+        props = {k: _text(v) for k, v in rec.items() if _text(v) != ""}
+        located = not (pd.isna(lat) or pd.isna(lon))
+        geom = {"type": "Point", "coordinates": [float(lon), float(lat)]} if located else None
+        features.append({"type": "Feature", "id": props.get("id"), "geometry": geom,
+                         "properties": props})
+    doc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_events(events: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write events atomically as CSV or GeoJSON, chosen by the file's suffix."""
+    text = (to_geojson_text(events) if Path(path).suffix.lower() in (".geojson", ".json")
+            else to_csv_text(events))
+    atomic.write_text(path, text)

@@ -1,0 +1,201 @@
+"""The event schema: one row is one event. Validation collects every problem at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dashboard.countries import country_names, in_country
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    required: bool
+    help: str
+
+
+# One table drives validation, the writers' column order and README's schema section
+# (tests/test_schema.py fails when README misses a field).
+FIELDS: tuple[Field, ...] = (
+    Field("id", True, "Unique slug: lowercase letters, digits, '-' or '_' (e.g. `co-petro-meeting`)."),
+    Field("date", True, "ISO date `YYYY-MM-DD`, or an ISO 8601 datetime with UTC offset "
+                        "(`2025-03-27T10:30-05:00`)."),
+    Field("title", True, "Short headline of the event."),
+    Field("place", True, "A place name a geocoder can find (`Bogotá`, `Mexico City`)."),
+    Field("country", True, "ISO 3166-1 alpha-2 code of the country (`SV`, `CO`, `MX`)."),
+    Field("lat", False, "Latitude, WGS84 decimal degrees (-90..90). With `lon`, the row is "
+                        "not geocoded."),
+    Field("lon", False, "Longitude, WGS84 decimal degrees (-180..180)."),
+    Field("category", False, "`meeting`, `visit`, `signing`, `press_conference`, or other text."),
+    Field("participants", False, "Semicolon-separated people with roles "
+                                 "(`Gustavo Petro (President of Colombia); ...`)."),
+    Field("summary", False, "What happened, in your own words."),
+    Field("source_name", False, "Who reported it (`Latin Times`)."),
+    Field("source_url", False, "Link to the source; only `http`/`https` links are shown as links."),
+    Field("source_quote", False, "One sentence quoted verbatim from the source."),
+    Field("date_basis", False, "`stated` (the source gives the date) or `inferred`; default "
+                               "`stated`."),
+    Field("place_basis", False, "`stated` (the source names the place) or `inferred`; default "
+                                "`stated`."),
+    Field("geocode_source", False, "Written by the geocoder: where the coordinates came from "
+                                   "(`manual`, `cache`, `nominatim`, `gazetteer`)."),
+    Field("geocode_match", False, "Written by the geocoder: the name the place matched."),
+    Field("geocode_query", False, "Written by the geocoder: the query that was looked up."),
+)
+FIELD_NAMES = tuple(f.name for f in FIELDS)
+REQUIRED = tuple(f.name for f in FIELDS if f.required)
+TEXT_FIELDS = tuple(n for n in FIELD_NAMES if n not in ("lat", "lon"))
+CATEGORIES = ("meeting", "visit", "signing", "press_conference")
+BASES = ("stated", "inferred")
+# Columns the loader derives; never written back to files.
+DERIVED = ("instant", "day", "row")
+
+ID_RE = r"[a-z0-9][a-z0-9_-]*"
+DATE_RE = r"\d{4}-\d{2}-\d{2}"
+DATETIME_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})"
+_NAIVE_DATETIME_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an events file, said so a person can fix it."""
+
+    file: str
+    row: str  # "line 7" for CSV, "feature 3" for GeoJSON, "file" for the whole file
+    field: str  # "" when the problem is not one field's
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, {self.row}"
+        if self.field:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class EventsFileError(ValueError):
+    """A file that cannot be read as events at all (wrong encoding, not CSV/GeoJSON, empty)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _show(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check raw events (all columns text) and return (valid events, problems).
+
+    ``raw`` must carry a ``row`` column with each record's label ("line 5", "feature 2").
+    Valid events get typed ``lat``/``lon`` (NaN when absent) and the derived columns
+    ``instant`` (UTC timestamp, for ordering) and ``day`` (the event's local calendar date).
+    Extra columns are kept as they are. Rows with any problem are left out of the result.
+    """
+    df = raw.copy()
+    for name in FIELD_NAMES:
+        if name not in df.columns:
+            df[name] = ""
+    text = [c for c in df.columns if c not in ("lat", "lon", "row")]
+    df[text] = df[text].fillna("").astype(str).apply(lambda s: s.str.strip())
+    problems: list[tuple[int, Problem]] = []
+    bad = np.zeros(len(df), dtype=bool)
+
+    def flag(mask: pd.Series | np.ndarray, field: str, message) -> None:
+        nonlocal bad
+        mask = np.asarray(mask, dtype=bool)
+        for pos in np.flatnonzero(mask):
+            msg = message(df.iloc[pos]) if callable(message) else message
+            problems.append((int(pos), Problem(file, df["row"].iat[pos], field, msg)))
+        bad |= mask
+
+    for name in REQUIRED:
+        flag(df[name] == "", name, f"'{name}' is required and empty; "
+             + next(f.help for f in FIELDS if f.name == name))
+
+    ids = df["id"]
+    flag((ids != "") & ~ids.str.fullmatch(ID_RE), "id",
+         lambda r: f"{_show(r['id'])} is not a slug; use lowercase letters, digits, '-' or '_'.")
+    dup = (ids != "") & ids.duplicated(keep=False)
+    first_row = df.loc[dup].groupby("id")["row"].first()
+    flag(dup & ids.duplicated(keep="first"), "id",
+         lambda r: f"duplicate id {_show(r['id'])} (first used at {first_row[r['id']]}); "
+                   "give every event its own id.")
+
+    dates = df["date"]
+    is_date = dates.str.fullmatch(DATE_RE)
+    is_dt = dates.str.fullmatch(DATETIME_RE)
+    naive = dates.str.fullmatch(_NAIVE_DATETIME_RE)
+    parsed = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+    if is_date.any():
+        parsed[is_date] = pd.to_datetime(dates[is_date], format="%Y-%m-%d", errors="coerce",
+                                         utc=True)
+    if is_dt.any():
+        parsed[is_dt] = pd.to_datetime(dates[is_dt].str.replace(" ", "T", n=1),
+                                       format="ISO8601", errors="coerce", utc=True)
+    flag((dates != "") & naive, "date",
+         lambda r: f"{_show(r['date'])} has a time but no UTC offset; add one, "
+                   "e.g. 2025-03-27T10:30-05:00 (or Z for UTC).")
+    flag((dates != "") & ~naive & parsed.isna(), "date",
+         lambda r: f"{_show(r['date'])} is not a date; write YYYY-MM-DD (e.g. 2025-03-27) "
+                   "or a datetime with UTC offset (2025-03-27T10:30-05:00).")
+
+    codes = df["country"].str.upper()
+    known = codes.isin(country_names().keys())
+    flag((codes != "") & ~known, "country",
+         lambda r: f"{_show(r['country'])} is not an ISO 3166-1 alpha-2 country code; "
+                   "use two letters such as SV, CO or MX.")
+    df["country"] = codes
+
+    coords = {}
+    for name, limit in (("lat", 90.0), ("lon", 180.0)):
+        col = df[name] if name in raw.columns else pd.Series("", index=df.index)
+        blank = col.isna() | (col.astype(str).str.strip() == "")
+        num = pd.to_numeric(col.where(~blank), errors="coerce")
+        flag(~blank & num.isna(), name,
+             lambda r, n=name: f"{_show(r[n])} is not a number; write decimal degrees "
+                               "like 13.6929.")
+        finite = np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+        flag(~blank & num.notna() & ~finite, name,
+             lambda r, n=name: f"{_show(r[n])} is not a finite number; write decimal degrees.")
+        flag(finite & (num.abs() > limit), name,
+             lambda r, n=name, lim=limit: f"{r[n]} is out of range; {n} must lie between "
+                                          f"-{lim:g} and {lim:g}.")
+        coords[name] = (num, blank)
+    (lat, lat_blank), (lon, lon_blank) = coords["lat"], coords["lon"]
+    flag(lat_blank != lon_blank, "lat" if bool((lat_blank & ~lon_blank).any()) else "lon",
+         "give both 'lat' and 'lon', or neither (then the geocoder fills them).")
+    df["lat"], df["lon"] = lat.astype(float), lon.astype(float)
+
+    for name in ("date_basis", "place_basis"):
+        flag(~df[name].isin(("",) + BASES), name,
+             lambda r, n=name: f"{_show(r[n])} is not allowed; use 'stated' or 'inferred'.")
+        df.loc[df[name] == "", name] = "stated"
+
+    url = df["source_url"]
+    flag((url != "") & ~url.str.match(r"(?i)https?://\S+$"), "source_url",
+         lambda r: f"{_show(r['source_url'])} is not an http(s) link; give a full URL "
+                   "starting with https://.")
+
+    # Only rows whose own fields are sound are checked against their country.
+    check = ~bad & df["lat"].notna() & df["lon"].notna() & known.to_numpy()
+    if check.any():
+        sub = df.loc[check]
+        inside = in_country(sub["lat"].to_numpy(), sub["lon"].to_numpy(), sub["country"].tolist())
+        outside = np.zeros(len(df), dtype=bool)
+        outside[np.flatnonzero(check)[~inside]] = True
+        flag(outside, "lat", lambda r: (
+            f"({r['lat']:g}, {r['lon']:g}) is not in {country_names()[r['country']]} "
+            f"({r['country']}). Check the country code, and that lat and lon are not swapped "
+            "(GeoJSON coordinates are [lon, lat])."))
+
+    df["instant"] = parsed
+    df["day"] = df["date"].str.slice(0, 10)
+    problems.sort(key=lambda p: p[0])
+    valid = df.loc[~bad].reset_index(drop=True)
+    return valid, [p for _, p in problems]
