@@ -162,7 +162,7 @@ def _empty() -> pd.DataFrame:
 
 
 def load_events(path: str | os.PathLike[str]) -> Dataset:
-    """Read and validate an events file; a missing or unreadable file is one problem, not a crash."""
+    """Read and validate an events file; an unreadable file is one problem, not a crash."""
     name = str(path)
     try:
         data = Path(path).read_bytes()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,8 @@ class Field:
 # One table drives validation, the writers' column order and README's schema section
 # (tests/test_schema.py fails when README misses a field).
 FIELDS: tuple[Field, ...] = (
-    Field("id", True, "Unique slug: lowercase letters, digits, '-' or '_' (e.g. `co-petro-meeting`)."),
+    Field("id", True, "Unique slug: lowercase letters, digits, '-' or '_' "
+                      "(e.g. `co-petro-meeting`)."),
     Field("date", True, "ISO date `YYYY-MM-DD`, or an ISO 8601 datetime with UTC offset "
                         "(`2025-03-27T10:30-05:00`)."),
     Field("title", True, "Short headline of the event."),
