@@ -30,12 +30,10 @@ def _decode(data: bytes, name: str) -> str:
         # utf-8-sig drops a leading BOM, which spreadsheet programs like to add.
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        hint = ""
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            hint = " It looks like UTF-16;"
+        looks = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise EventsFileError(Problem(
             name, f"byte {err.start}", "",
-            f"the file is not UTF-8 text.{hint} save it as UTF-8 (CSV UTF-8 in spreadsheet "
+            f"the file is not UTF-8 text{looks}; save it as UTF-8 (\"CSV UTF-8\" in spreadsheet "
             "programs) and try again.")) from err
 
 
@@ -50,7 +48,8 @@ def _kind(name: str, text: str) -> str:
 
 def read_csv_text(text: str, name: str) -> pd.DataFrame:
     """Raw CSV records as text columns, with a ``row`` label naming each record's line."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: an unclosed quote is an error at the end of the data, not a silently merged row.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     if not reader.fieldnames or not any(f and f.strip() for f in reader.fieldnames):
         raise EventsFileError(Problem(name, "line 1", "", "the file is empty; it needs a header "
                                       "line naming the columns (id,date,title,place,country,...)."))
@@ -62,20 +61,36 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
                                       "values. Save it with commas as separators."))
     rows: list[dict[str, str]] = []
     labels: list[str] = []
+    broken: list[Problem] = []
     start = reader.line_num + 1
-    for rec in reader:
+    records = iter(reader)
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            # What was read before the damage is kept; the rest cannot be split into values.
+            broken.append(Problem(name, f"line {start}", "", f"cannot read the rest of the file "
+                                  f"({err}); a quoted value is probably not closed. Check the "
+                                  'quotes (") on this line; the rows before it are kept.'))
+            break
         if not any((v or "").strip() for k, v in rec.items() if k is not None):
             start = reader.line_num + 1
             continue  # blank lines are not events
         extra = rec.pop(None, None)  # values beyond the header
         if extra:
-            rec["_extra_values"] = ";".join(extra)
-        rows.append({k: ("" if v is None else v) for k, v in rec.items()})
-        labels.append(f"line {start}")
+            count = len(header) + len(extra)
+            broken.append(Problem(name, f"line {start}", "", f"the row has {count} values but "
+                                  f"the header names {len(header)} columns; quote "
+                                  'values that contain commas ("Bogotá, Colombia").'))
+        else:
+            rows.append({k: ("" if v is None else v) for k, v in rec.items()})
+            labels.append(f"line {start}")
         start = reader.line_num + 1
-    frame = pd.DataFrame(rows, columns=list(dict.fromkeys(header + (
-        ["_extra_values"] if any("_extra_values" in r for r in rows) else []))), dtype=object)
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame["row"] = labels
+    frame.attrs["problems"] = broken
     return frame
 
 
@@ -145,7 +160,8 @@ def parse_events(data: bytes, name: str) -> Dataset:
                                  strict=True)]
         raw = raw.loc[~broken].drop(columns="_geometry_error")
     events, problems = validate_frame(raw, name)
-    problems = sorted(geometry_problems + problems, key=lambda p: _row_order(p.row))
+    problems = sorted(raw.attrs.get("problems", []) + geometry_problems + problems,
+                      key=lambda p: _row_order(p.row))
     if raw.empty and not problems:
         problems = [Problem(name, "file", "", "the file has no events; add one row per event.")]
     return Dataset(events, problems, name)

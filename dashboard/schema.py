@@ -157,12 +157,10 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
         col = df[name] if name in raw.columns else pd.Series("", index=df.index)
         blank = col.isna() | (col.astype(str).str.strip() == "")
         num = pd.to_numeric(col.where(~blank), errors="coerce")
-        flag(~blank & num.isna(), name,
-             lambda r, n=name: f"{_show(r[n])} is not a number; write decimal degrees "
-                               "like 13.6929.")
         finite = np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-        flag(~blank & num.notna() & ~finite, name,
-             lambda r, n=name: f"{_show(r[n])} is not a finite number; write decimal degrees.")
+        flag(~blank & ~finite, name,
+             lambda r, n=name: f"{_show(r[n])} is not a finite number; write decimal degrees "
+                               "like 13.6929.")
         flag(finite & (num.abs() > limit), name,
              lambda r, n=name, lim=limit: f"{r[n]} is out of range; {n} must lie between "
                                           f"-{lim:g} and {lim:g}.")
