@@ -1,0 +1,320 @@
+"""The folium map of a trip: event markers by category, numbered stops, directed route legs.
+
+Pure functions of the events and their route. Every event marker sits in the "Events" feature
+group and carries a GeoJSON ``feature`` whose ``properties.id`` is the event id, which is how
+a click in the browser names its event (see dashboard/clicks.py).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from dashboard import assets
+from dashboard.filters import category_label
+from dashboard.route import Route, unwrap_near
+
+# Okabe & Ito (2008), a palette that colour-blind readers can tell apart; each known category
+# also has its own shape, so colour is never the only cue.
+CATEGORY_STYLES: dict[str, tuple[str, str]] = {
+    "meeting": ("#0072B2", "circle"),
+    "visit": ("#E69F00", "square"),
+    "signing": ("#009E73", "diamond"),
+    "press_conference": ("#CC79A7", "triangle"),
+}
+EXTRA_COLOURS = ("#D55E00", "#56B4E9", "#F0E442", "#000000")
+FALLBACK_COLOUR = "#8C8C8C"
+ROUTE_COLOUR = "#202833"
+SELECTED_COLOUR = "#000000"
+MARKER_PX = 26
+# Events sharing a spot are fanned out around it, this many pixels from the centre.
+FAN_PX = 17
+TILES = "OpenStreetMap"  # folium's built-in provider, attribution included
+MAX_FIT_ZOOM = 11
+
+
+@dataclass(frozen=True)
+class Style:
+    """How events of one category look."""
+
+    colour: str
+    shape: str  # circle, square, diamond or triangle
+    text_colour: str
+    label: str
+
+
+def _luminance(colour: str) -> float:
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with the background (WCAG contrast ratio)."""
+    lum = _luminance(background)
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def category_styles(categories: Iterable[str]) -> dict[str, Style]:
+    """A style for each category: known ones fixed, others coloured in order of appearance."""
+    styles: dict[str, Style] = {}
+    extra = iter(EXTRA_COLOURS)
+    for category in dict.fromkeys(categories):
+        if category in CATEGORY_STYLES:
+            colour, shape = CATEGORY_STYLES[category]
+        else:
+            colour, shape = next(extra, FALLBACK_COLOUR), "circle"
+        styles[category] = Style(colour, shape, text_colour(colour), category_label(category))
+    return styles
+
+
+def marker_layout(events: pd.DataFrame, route: Route) -> pd.DataFrame:
+    """Where each event's marker goes: id, lat, lon (unwrapped along the route), stop, dx, dy.
+
+    dx/dy are pixel offsets: events at one spot are fanned out around it at any zoom.
+    """
+    stop_of = route.stop_of()
+    rows = []
+    for event_id, lat, lon in zip(events["id"], events["lat"], events["lon"], strict=True):
+        stop = stop_of.get(event_id)
+        if stop is None or pd.isna(lat) or pd.isna(lon):
+            continue
+        rows.append((event_id, float(lat), unwrap_near(float(lon), stop.display_lon),
+                     stop.number))
+    layout = pd.DataFrame(rows, columns=["id", "lat", "lon", "stop"])
+    layout["dx"], layout["dy"] = 0.0, 0.0
+    if layout.empty:
+        return layout
+    spot = layout["lat"].round(5).astype(str) + "," + layout["lon"].round(5).astype(str)
+    for _, index in layout.groupby(spot, sort=False).groups.items():
+        n = len(index)
+        if n < 2:
+            continue
+        radius = FAN_PX + 2 * max(0, n - 4)
+        angles = -math.pi / 2 + 2 * math.pi * np.arange(n) / n
+        layout.loc[index, "dx"] = np.round(radius * np.cos(angles), 1)
+        layout.loc[index, "dy"] = np.round(radius * np.sin(angles), 1)
+    return layout
+
+
+def _js_html(text: str) -> str:
+    # folium pastes tooltip text into a JavaScript template literal as HTML.
+    return (html.escape(text).replace("\\", "&#92;").replace("`", "&#96;")
+            .replace("$", "&#36;"))
+
+
+class _Feature(MacroElement):
+    """Gives its parent layer a GeoJSON feature, which Leaflet's toGeoJSON() keeps."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.feature = {{ this.feature|tojson }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, properties: dict[str, str]):
+        super().__init__()
+        self._name = "Feature"
+        self.feature = {"type": "Feature", "properties": properties}
+
+
+class _IconPath(MacroElement):
+    """Sets Leaflet's default marker image folder (its guess fails when CSS loads late)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            L.Icon.Default.imagePath = {{ this.path|tojson }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, path: str):
+        super().__init__()
+        self._name = "IconPath"
+        self.path = path
+
+
+class _Legend(MacroElement):
+    """A Leaflet control listing the categories and how to read the route."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.control({position: "bottomleft"});
+            {{ this.get_name() }}.onAdd = function () {
+                var div = L.DomUtil.create("div", "em-legend");
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html = html_text
+
+
+CSS = f"""
+<style>
+.em-icon {{ background: none; border: none; }}
+.em-marker {{ position: relative; width: {MARKER_PX}px; height: {MARKER_PX}px;
+  display: flex; align-items: center; justify-content: center;
+  font: 700 12px/1 system-ui, sans-serif; color: var(--t);
+  filter: drop-shadow(0 0 1px #fff) drop-shadow(0 0 1.5px rgba(0,0,0,.9)); }}
+.em-marker::before {{ content: ""; position: absolute; inset: 2px; background: var(--c); }}
+.em-marker span {{ position: relative; }}
+.em-circle::before {{ border-radius: 50%; }}
+.em-square::before {{ border-radius: 3px; inset: 3px; }}
+.em-diamond::before {{ transform: rotate(45deg); inset: 4px; border-radius: 2px; }}
+.em-triangle::before {{ clip-path: polygon(50% 0, 100% 92%, 0 92%); inset: 0; }}
+.em-triangle span {{ top: 3px; font-size: 11px; }}
+.em-icon:focus {{ outline: none; }}
+.em-icon:focus-visible .em-marker {{ outline: 3px solid #000; outline-offset: 3px;
+  border-radius: 4px; }}
+.em-ring {{ width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
+  border: 4px solid {SELECTED_COLOUR}; box-shadow: 0 0 0 2px #fff, inset 0 0 0 2px #fff; }}
+.em-hub {{ width: 6px; height: 6px; border-radius: 50%; background: {ROUTE_COLOUR};
+  box-shadow: 0 0 0 1.5px #fff; }}
+.em-legend {{ background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 6px;
+  font: 12px/1.4 system-ui, sans-serif; color: #111; box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
+.em-legend summary {{ cursor: pointer; font-weight: 600; }}
+.em-legend ul {{ list-style: none; margin: 4px 0 0; padding: 0; }}
+.em-legend li {{ display: flex; align-items: center; gap: 6px; margin: 2px 0; }}
+.em-legend .em-marker {{ width: 18px; height: 18px; font-size: 9px; }}
+.em-legend .em-triangle span {{ top: 2px; font-size: 8px; }}
+</style>
+"""
+
+
+def _marker_html(style: Style, number: str = "") -> str:
+    return (f'<div class="em-marker em-{style.shape}" style="--c:{style.colour};'
+            f'--t:{style.text_colour}"><span aria-hidden="true">{number}</span></div>')
+
+
+def _arrow_html(heading: float) -> str:
+    return (f'<svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true" '
+            f'style="transform: rotate({heading:.1f}deg)"><path d="M0,-7 L6,6 L0,3 L-6,6 Z" '
+            f'fill="{ROUTE_COLOUR}" stroke="#fff" stroke-width="1.2"/></svg>')
+
+
+def legend_html(styles: dict[str, Style], with_route: bool) -> str:
+    """The legend's HTML: one line per category, then the route."""
+    items = [f"<li>{_marker_html(s)}{html.escape(s.label)}</li>" for s in styles.values()]
+    if with_route:
+        items.append(f'<li><svg width="18" height="10" aria-hidden="true"><line x1="0" y1="5" '
+                     f'x2="18" y2="5" stroke="{ROUTE_COLOUR}" stroke-width="3"/></svg>'
+                     "Route; arrows point onward</li>")
+        items.append("<li><b>1, 2…</b>&nbsp;stop numbers in time order</li>")
+    return f"<details open><summary>Legend</summary><ul>{''.join(items)}</ul></details>"
+
+
+def bounds(layout: pd.DataFrame, route: Route) -> list[list[float]] | None:
+    """[[south, west], [north, east]] around the markers and the route's arcs."""
+    lats = list(layout["lat"])
+    lons = list(layout["lon"])
+    for leg in route.legs:
+        lats += [p[0] for p in leg.points]
+        lons += [p[1] for p in leg.points]
+    if not lats:
+        return None
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def _tooltip(row: pd.Series, stop: int) -> str:
+    place = f"{row['place']}, {row['country']}" if row["country"] else row["place"]
+    return f"{row['title']}\n{row['day']} · {place} · stop {stop}"
+
+
+def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
+              selected: str = "", height: int = 560) -> folium.Map:
+    """A folium map of the events and their route, fitted to them, with local asset links.
+
+    ``selected`` draws the highlight into the map itself (for a standalone map); the page
+    passes ``highlight_layer`` to st_folium instead, so selecting does not rebuild the map.
+    """
+    layout = marker_layout(events, route)
+    box = bounds(layout, route)
+    center = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2] if box else [15, 0]
+    m = folium.Map(location=center, zoom_start=4 if box else 2, tiles=tiles,
+                   control_scale=True, height=height, min_zoom=1)
+    # First child, so it runs before anything could create a default icon.
+    m.add_child(_IconPath(assets.leaflet_images_url()))
+    m.get_root().header.add_child(Element(CSS), name="eventmap_css")
+    styles = category_styles(events["category"])
+
+    route_group = folium.FeatureGroup(name="Route", control=False)
+    for leg in route.legs:
+        folium.PolyLine([(round(a, 5), round(b, 5)) for a, b in leg.points],
+                        color=ROUTE_COLOUR, weight=3, opacity=0.85,
+                        tooltip=folium.Tooltip(_js_html(leg.tooltip), sticky=True)
+                        ).add_to(route_group)
+        folium.Marker(
+            [round(leg.middle[0], 5), round(leg.middle[1], 5)],
+            icon=folium.DivIcon(html=_arrow_html(leg.heading), icon_size=(16, 16),
+                                icon_anchor=(8, 8), class_name="em-icon em-arrow"),
+            interactive=False, keyboard=False,
+        ).add_to(route_group)
+    route_group.add_to(m)
+
+    event_group = folium.FeatureGroup(name="Events", control=False)
+    by_id = events.set_index("id")
+    hubs = layout.loc[(layout["dx"] != 0) | (layout["dy"] != 0), ["lat", "lon"]]
+    for lat, lon in hubs.drop_duplicates().itertuples(index=False):
+        folium.Marker([lat, lon], icon=folium.DivIcon(
+            html='<div class="em-hub"></div>', icon_size=(6, 6), icon_anchor=(3, 3),
+            class_name="em-icon em-hub-icon"), interactive=False, keyboard=False,
+        ).add_to(event_group)
+    for item in layout.itertuples(index=False):
+        row = by_id.loc[item.id]
+        style = styles[row["category"]]
+        half = MARKER_PX / 2
+        icon = folium.DivIcon(html=_marker_html(style, str(item.stop)),
+                              icon_size=(MARKER_PX, MARKER_PX),
+                              icon_anchor=(half - item.dx, half - item.dy),
+                              class_name="em-icon em-event")
+        icon.options["tooltip_anchor"] = [item.dx, item.dy - half]
+        marker = folium.Marker([item.lat, item.lon], icon=icon, title=row["title"],
+                               alt=row["title"], keyboard=True, rise_on_hover=True)
+        marker.add_child(folium.Tooltip(_js_html(_tooltip(row, item.stop)).replace("\n", "<br>"),
+                                        sticky=False, direction="top"))
+        marker.add_child(_Feature({"id": str(item.id)}))
+        marker.add_to(event_group)
+    event_group.add_to(m)
+
+    if styles:
+        m.add_child(_Legend(legend_html(styles, bool(route.legs))))
+    if box:
+        m.fit_bounds(box, padding=(28, 28), max_zoom=MAX_FIT_ZOOM)
+    if selected:
+        ring = highlight_layer(events, route, selected)
+        if ring is not None:
+            ring.add_to(m)
+    return assets.localize(m)
+
+
+def highlight_layer(events: pd.DataFrame, route: Route, selected: str
+                    ) -> folium.FeatureGroup | None:
+    """A ring around the selected event's marker, or None when it is not on the map."""
+    layout = marker_layout(events, route)
+    hit = layout.loc[layout["id"] == selected]
+    if hit.empty:
+        return None
+    item = hit.iloc[0]
+    size = MARKER_PX + 14
+    group = folium.FeatureGroup(name="Selected", control=False)
+    folium.Marker([item["lat"], item["lon"]], icon=folium.DivIcon(
+        html='<div class="em-ring"></div>', icon_size=(size, size),
+        icon_anchor=(size / 2 - item["dx"], size / 2 - item["dy"]),
+        class_name="em-icon em-selected"), interactive=False, keyboard=False,
+        z_index_offset=1000).add_to(group)
+    return group
+
