@@ -15,6 +15,9 @@ import pandas as pd
 from dashboard import atomic
 from dashboard.schema import DERIVED, FIELD_NAMES, EventsFileError, Problem, validate_frame
 
+# lat/lon come from the geometry in GeoJSON; the derived columns are the loader's own.
+RESERVED = frozenset(DERIVED)
+
 
 @dataclass
 class Dataset:
@@ -50,10 +53,21 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
     """Raw CSV records as text columns, with a ``row`` label naming each record's line."""
     # strict: an unclosed quote is an error at the end of the data, not a silently merged row.
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    if not reader.fieldnames or not any(f and f.strip() for f in reader.fieldnames):
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as err:
+        raise EventsFileError(Problem(name, "line 1", "", f"cannot read the header ({err}); "
+                                      'check the quotes (") in the first line.')) from err
+    if not fieldnames or not any(f and f.strip() for f in fieldnames):
         raise EventsFileError(Problem(name, "line 1", "", "the file is empty; it needs a header "
                                       "line naming the columns (id,date,title,place,country,...)."))
-    header = [(f or "").strip().lstrip("\ufeff") for f in reader.fieldnames]
+    header = [(f or "").strip().lstrip("\ufeff") for f in fieldnames]
+    # Unnamed columns (a trailing comma) get a name, so their values are kept, not merged.
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise EventsFileError(Problem(name, "line 1", "", f"the header names {twice[0]!r} more "
+                                      "than once; give every column its own name."))
     reader.fieldnames = header
     if len(header) == 1 and ";" in header[0]:
         raise EventsFileError(Problem(name, "line 1", "", "the header has one column "
@@ -88,7 +102,13 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
             rows.append({k: ("" if v is None else v) for k, v in rec.items()})
             labels.append(f"line {start}")
         start = reader.line_num + 1
+    for column in header:
+        if column in RESERVED:
+            broken.append(Problem(name, "line 1", column, f"the column name {column!r} is "
+                                  "reserved (eventmap derives it); rename the column. Its values "
+                                  "were left out."))
     frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = frame.drop(columns=[c for c in header if c in RESERVED])
     frame["row"] = labels
     frame.attrs["problems"] = broken
     return frame
@@ -112,8 +132,12 @@ def read_geojson_text(text: str, name: str) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
     for i, feat in enumerate(doc["features"]):
         props = feat.get("properties") if isinstance(feat, dict) else None
-        rec: dict[str, object] = {k: _cell(v) for k, v in (props or {}).items()
-                                  if isinstance(props, dict)}
+        rec: dict[str, object] = {}
+        if isinstance(props, dict):
+            rec = {k: _cell(v) for k, v in props.items() if k not in RESERVED}
+        elif props is not None:
+            rec["_feature_error"] = ("properties", "'properties' must be an object of field "
+                                     "names and values")
         geom = feat.get("geometry") if isinstance(feat, dict) else None
         rec.pop("lat", None), rec.pop("lon", None)
         rec["row"] = f"feature {i}"
@@ -127,7 +151,8 @@ def read_geojson_text(text: str, name: str) -> pd.DataFrame:
         else:
             kind = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
             rec["lat"] = rec["lon"] = ""
-            rec["_geometry_error"] = f"geometry must be a Point with [lon, lat]; got {kind}"
+            rec.setdefault("_feature_error", (
+                "geometry", f"geometry must be a Point with [lon, lat]; got {str(kind)[:30]}"))
         rows.append(rec)
     frame = pd.DataFrame(rows, dtype=object)
     if frame.empty:
@@ -152,13 +177,13 @@ def parse_events(data: bytes, name: str) -> Dataset:
         raw = (read_geojson_text if _kind(name, text) == "geojson" else read_csv_text)(text, name)
     except EventsFileError as err:
         return Dataset(_empty(), [err.problem], name)
-    geometry_problems: list[Problem] = []
-    if "_geometry_error" in raw.columns:
-        broken = raw["_geometry_error"].fillna("") != ""
-        geometry_problems = [Problem(name, r, "geometry", m + ".") for r, m in
-                             zip(raw.loc[broken, "row"], raw.loc[broken, "_geometry_error"],
+    geometry_problems: list[Problem] = []  # features whose shape is wrong, not their fields
+    if "_feature_error" in raw.columns:
+        broken = raw["_feature_error"].notna()
+        geometry_problems = [Problem(name, r, field, message + ".") for r, (field, message) in
+                             zip(raw.loc[broken, "row"], raw.loc[broken, "_feature_error"],
                                  strict=True)]
-        raw = raw.loc[~broken].drop(columns="_geometry_error")
+        raw = raw.loc[~broken].drop(columns="_feature_error")
     events, problems = validate_frame(raw, name)
     problems = sorted(raw.attrs.get("problems", []) + geometry_problems + problems,
                       key=lambda p: _row_order(p.row))
