@@ -114,9 +114,17 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
             problems.append((int(pos), Problem(file, df["row"].iat[pos], field, msg)))
         bad |= mask
 
+    # A required column missing from the whole file is one problem, not one per row.
+    header = "line 1" if len(df) and str(df["row"].iat[0]).startswith("line ") else "file"
     for name in REQUIRED:
-        flag(df[name] == "", name, f"'{name}' is required and empty; "
-             + next(f.help for f in FIELDS if f.name == name))
+        help_text = next(f.help for f in FIELDS if f.name == name)
+        if name not in raw.columns and len(df):
+            what = "column" if header == "line 1" else "property"
+            problems.append((-1, Problem(file, header, name, f"there is no '{name}' {what}; "
+                                         f"every event needs one: {help_text}")))
+            bad[:] = True
+            continue
+        flag(df[name] == "", name, f"'{name}' is required and empty; " + help_text)
 
     ids = df["id"]
     flag((ids != "") & ~ids.str.fullmatch(ID_RE), "id",
