@@ -307,7 +307,8 @@ def nominatim_source(endpoint: str, user_agent: str, *, timeout: float = 10.0,
     # The RateLimiter only spaces calls out (Nominatim's policy: at most one a second).
     # Retries with backoff are done by call_with_retries, so they stay visible and testable.
     limited = RateLimiter(service.geocode, min_delay_seconds=max(1.0, min_delay_seconds),
-                          max_retries=0, error_wait_seconds=0, swallow_exceptions=False)
+                          max_retries=0, error_wait_seconds=max(1.0, min_delay_seconds),
+                          swallow_exceptions=False)
     return Source("nominatim", limited, cached=True)
 
 
