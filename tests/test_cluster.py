@@ -1,0 +1,250 @@
+"""The clustered events layer: what it puts in the page, and that it clusters and clicks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+import pytest
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+
+from bench.synthetic import synthetic_events
+from dashboard.cluster import PALETTE, SCALE, EventCluster, encode_events
+
+EVIL = '<img src=x onerror="window.pwned=1">'
+
+
+def _events(n: int) -> pd.DataFrame:
+    events = synthetic_events(n, seed=3)
+    return events.assign(day=events["date"])
+
+
+def _script(layer: EventCluster) -> str:
+    return layer._template.module.script(layer)
+
+
+def _payload(layer: EventCluster) -> dict:
+    found = re.search(r"var d = (\{.*?\});\n", _script(layer))
+    assert found, "no payload literal in the script"
+    return json.loads(found.group(1))
+
+
+def test_payload_round_trips_ids_coordinates_and_fields():
+    events = _events(300)
+    data = _payload(EventCluster(events).add_to(folium.Map()))
+    assert data["n"] == 300
+    assert data["ids"].split(" ") == events["id"].tolist()
+    ll = np.frombuffer(base64.b64decode(data["ll"]), dtype="<i4").reshape(-1, 2) / SCALE
+    assert np.abs(ll[:, 0] - events["lat"]).max() <= 0.5 / SCALE + 1e-12
+    assert np.abs(ll[:, 1] - events["lon"]).max() <= 0.5 / SCALE + 1e-12
+    cols = {c["name"]: c for c in data["cols"]}
+    assert list(cols) == ["place", "country", "day", "category"]
+    for name, col in cols.items():
+        if "list" in col:
+            values = col["list"]
+        else:
+            width = {1: "<u1", 2: "<u2", 4: "<u4"}[col["w"]]
+            codes = np.frombuffer(base64.b64decode(col["idx"]), dtype=width)
+            values = [col["values"][i] for i in codes]
+        assert values == events[name].tolist(), name
+    # Repeated values travel as a table plus small indexes.
+    assert "values" in cols["category"] and cols["category"]["w"] == 1
+    assert data["colour"] == 3 and data["palette"] == list(PALETTE[:len(
+        cols["category"]["values"])])
+
+
+def test_payload_is_at_most_40_bytes_per_event_at_100k():
+    events = _events(100_000)
+    m = folium.Map()
+    layer = EventCluster(events).add_to(m)
+    script = _script(layer)
+    # Measured as Streamlit sends component arguments: JSON with ASCII escapes.
+    per_event = len(json.dumps(script)) / len(events)
+    assert per_event <= 40, f"{per_event:.1f} bytes per event"
+
+
+def test_text_is_data_never_markup():
+    events = _events(5)
+    events.loc[0, "place"] = EVIL
+    events.loc[1, "place"] = "</script><script>window.pwned=2</script>"
+    events.loc[2, "place"] = "{{'map_div'}} \u2028"
+    layer = EventCluster(events).add_to(folium.Map())
+    script = _script(layer)
+    assert "</script>" not in script.lower() and "<img" not in script
+    assert "{{" not in script and "\u2028" not in script
+    places = {c["name"]: c for c in _payload(layer)["cols"]}["place"]
+    assert EVIL in places.get("list", places.get("values"))
+    # The JavaScript puts text in through textContent only.
+    assert "innerHTML" not in script and "textContent" in script
+
+
+def test_rows_without_coordinates_are_left_out_and_bounds_fit_the_rest():
+    events = _events(10)
+    events.loc[3, ["lat", "lon"]] = np.nan
+    layer = EventCluster(events).add_to(folium.Map())
+    assert layer.count == 9
+    assert _payload(layer)["ids"].split(" ") == events["id"].drop(index=3).tolist()
+    located = events.drop(index=3)
+    assert layer.get_bounds() == [[located["lat"].min(), located["lon"].min()],
+                                  [located["lat"].max(), located["lon"].max()]]
+
+
+def test_empty_events_make_an_empty_layer():
+    layer = EventCluster(_events(3).iloc[:0]).add_to(folium.Map())
+    assert layer.count == 0 and _payload(layer)["ids"] == ""
+    assert layer.get_bounds() == [[None, None], [None, None]]
+
+
+def test_title_is_shown_first_and_colours_follow_the_mapping():
+    events = _events(20)
+    data = encode_events(events, title="title", colours={"visit": "#123456"})
+    assert data["title"] == 0 and data["cols"][0]["name"] == "title"
+    category = next(c for c in data["cols"] if c["name"] == "category")
+    assert data["palette"][category["values"].index("visit")] == "#123456"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda e: e.drop(columns="place"), "lack the columns 'place'"),
+    (lambda e: e.assign(id="same"), "occurs more than once"),
+])
+def test_unusable_events_are_refused_with_a_fix(change, message):
+    with pytest.raises((KeyError, ValueError), match=message):
+        EventCluster(change(_events(4)))
+
+
+def test_bad_colour_is_refused():
+    with pytest.raises(ValueError, match="not a hex colour"):
+        encode_events(_events(4), colours={"visit": "red;background:url(x)"})
+
+
+def test_ids_with_spaces_travel_as_a_list():
+    events = _events(3).assign(id=["a b", "c", "d"])
+    assert encode_events(events)["ids"] == ["a b", "c", "d"]
+
+
+def test_links_use_the_marker_cluster_names_for_local_serving():
+    names = [n for n, _ in EventCluster.default_js + EventCluster.default_css]
+    assert names == ["markerclusterjs", "markerclustercss", "markerclusterdefaultcss"]
+
+
+# --- In a real browser -------------------------------------------------------------------------
+
+def _standalone(m: folium.Map) -> str:
+    """The map as one HTML file with Leaflet and the cluster plugin inlined: no network."""
+    leaflet = Path(xstatic.pkg.leaflet.BASE_DIR)
+    cluster = Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)
+    for element in [m, *m._children.values()]:
+        if hasattr(element, "default_js"):
+            element.default_js, element.default_css = [], []
+    page = m.get_root().render()
+    styles = "".join(f"<style>{(d / f).read_text('utf-8')}</style>" for d, f in (
+        (leaflet, "leaflet.css"), (cluster, "MarkerCluster.css"),
+        (cluster, "MarkerCluster.Default.css")))
+    scripts = "".join(f"<script>{(d / f).read_text('utf-8')}</script>" for d, f in (
+        (leaflet, "leaflet.js"), (cluster, "leaflet.markercluster.js")))
+    # What streamlit-folium's frontend does after the map script: a click listener on every
+    # layer of the map, recording e.layer.toGeoJSON() as last_active_drawing.
+    bind = """<script>
+    window.lastActive = null;
+    var theMap = Object.values(window).find(v => v instanceof L.Map);
+    for (const k in theMap._layers) {
+        theMap._layers[k].on("click", e => {
+            if (e.layer && typeof e.layer.toGeoJSON === "function") {
+                window.lastActive = e.layer.toGeoJSON();
+            }
+        });
+    }
+    window.theGroup = Object.values(theMap._layers).find(l => l instanceof L.MarkerClusterGroup);
+    </script>"""
+    page = page.replace("<head>", "<head>" + styles + scripts, 1)
+    return page.replace("</html>", bind + "</html>") if "</html>" in page else page + bind
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.browser
+def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    events = _events(10_000)
+    events.loc[0, "place"] = EVIL
+    m = folium.Map(tiles=None, location=[20, 0], zoom_start=2)
+    EventCluster(events).add_to(m)
+    path = tmp_path / "cluster.html"
+    path.write_text(_standalone(m), encoding="utf-8")
+
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("file:", "data:")):
+            request_route.continue_()
+        else:
+            outside.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    page.wait_for_function("window.theGroup && window.theGroup.getLayers().length === 10000")
+    clusters = page.locator(".marker-cluster")
+    expect(clusters.first).to_be_visible()
+    # Clustered: a handful of cluster icons stand for 10,000 events.
+    assert 0 < clusters.count() < 200
+    assert page.locator(".evc-pin").count() < 200
+
+    # Zoom in by clicking clusters, as a person would, until single markers show.
+    pins = page.locator(".evc-pin")
+    for _ in range(20):
+        if pins.count():
+            break
+        zoom = page.evaluate("theMap.getZoom()")
+        clusters.first.click()
+        page.wait_for_function(f"theMap.getZoom() > {zoom} || "
+                               "document.querySelector('.evc-pin') !== null")
+        page.wait_for_timeout(400)  # the cluster plugin animates after zoomend
+    pin = pins.first
+    expect(pin).to_be_visible()
+    expected = pin.evaluate("""el => theGroup.getLayers().find(m => m._icon === el)
+                                     .feature.properties.id""")
+    assert re.fullmatch(r"ev-\d{6}", expected)
+    title = pin.get_attribute("title")
+    assert title and pin.get_attribute("role") == "button"
+    pin.click()
+    page.wait_for_function("window.lastActive !== null")
+    assert page.evaluate("lastActive.properties.id") == expected
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(expected)
+
+    # The event whose place is markup shows it as text and runs nothing.
+    box = page.evaluate("""() => new Promise(done => {
+        const m = theGroup.getLayers().find(l => l.feature.properties.id === "ev-000001");
+        theGroup.zoomToShowLayer(m, () => setTimeout(() => {
+            const r = m._icon.getBoundingClientRect();
+            done({x: r.x + r.width / 2, y: r.y + r.height / 2});
+        }, 400));
+    })""")
+    page.mouse.click(box["x"], box["y"])
+    page.wait_for_function("lastActive.properties.id === 'ev-000001'")
+    expect(popup).to_contain_text(EVIL)
+    assert popup.locator("img").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+    assert errors == [] and outside == []
+    page.close()
