@@ -295,6 +295,7 @@ def _locate(place: str, country: str, sources: Sequence[Source], cache: Cache | 
 def nominatim_source(endpoint: str, user_agent: str, *, timeout: float = 10.0,
                      min_delay_seconds: float = 1.0) -> Source:
     """Nominatim at ``endpoint`` (a URL or a host name) behind geopy's RateLimiter."""
+    from geopy.adapters import URLLibAdapter
     from geopy.extra.rate_limiter import RateLimiter
     from geopy.geocoders import Nominatim
 
@@ -303,9 +304,11 @@ def nominatim_source(endpoint: str, user_agent: str, *, timeout: float = 10.0,
         raise ValueError(f"geocoder endpoint {endpoint!r} is not a URL; give one such as "
                          f"{DEFAULT_ENDPOINT}")
     service = Nominatim(user_agent=user_agent, domain=parts.netloc + parts.path.rstrip("/"),
-                        scheme=parts.scheme, timeout=timeout)
-    # The RateLimiter only spaces calls out (Nominatim's policy: at most one a second).
-    # Retries with backoff are done by call_with_retries, so they stay visible and testable.
+                        scheme=parts.scheme, timeout=timeout, adapter_factory=URLLibAdapter)
+    # Retries happen in one place, call_with_retries, where they are visible and testable:
+    # geopy's default requests adapter would also retry 429/503 answers on its own, sleeping
+    # for Retry-After outside the RateLimiter. The RateLimiter only spaces calls out
+    # (Nominatim's policy: at most one a second).
     limited = RateLimiter(service.geocode, min_delay_seconds=max(1.0, min_delay_seconds),
                           max_retries=0, error_wait_seconds=max(1.0, min_delay_seconds),
                           swallow_exceptions=False)

@@ -346,6 +346,7 @@ class FakeNominatim(BaseHTTPRequestHandler):
     """Answers /search like Nominatim's JSON API, and records each request."""
 
     requests: list[dict] = []
+    failures: list[tuple[int, dict]] = []  # (status, headers) answered before any success
     places = {"san salvador": ("13.6989", "-89.1914", "San Salvador, El Salvador")}
 
     def do_GET(self):  # noqa: N802 (http.server's name)
@@ -353,6 +354,14 @@ class FakeNominatim(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         type(self).requests.append({"path": url.path, "query": query,
                                     "agent": self.headers.get("User-Agent")})
+        if type(self).failures:
+            status, headers = type(self).failures.pop(0)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         hit = self.places.get(query.get("q", "").casefold())
         body = json.dumps([{"lat": hit[0], "lon": hit[1], "display_name": hit[2],
                             "place_id": 1}] if hit else []).encode()
@@ -369,6 +378,7 @@ class FakeNominatim(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_nominatim():
     FakeNominatim.requests = []
+    FakeNominatim.failures = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -404,3 +414,29 @@ def test_cli_online_uses_nominatim_then_the_cache(tmp_path, capsys, monkeypatch,
     assert main([str(src), "--output", str(out)]) == 0
     assert len(FakeNominatim.requests) == 1  # the second run made zero calls
     assert "located 2 of 2 events (2 cache); 0 geocoder calls" in capsys.readouterr().err
+
+
+def test_geopy_errors_from_a_real_nominatim_client_are_retried(fake_nominatim, monkeypatch):
+    # geopy turns HTTP 429 into GeocoderRateLimited (with Retry-After) and 500 into
+    # GeocoderServiceError; both must reach the backoff, whatever geopy's own mapping does.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    FakeNominatim.failures = [(429, {"Retry-After": "7"}), (500, {})]
+    source = nominatim_source(fake_nominatim, "eventmap-tests/1 (tests@example.org)")
+    # The RateLimiter's own clock and wait, faked as geopy's tests do: time passes only
+    # when it sleeps, so the spacing it asks for is exact.
+    now = [0.0]
+    spacing: list[float] = []
+
+    def wait(seconds):
+        spacing.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(source.geocode, "_clock", lambda: now[0])
+    monkeypatch.setattr(source.geocode, "_sleep", wait)
+    backoff: list[float] = []
+    loc = call_with_retries(source.geocode, "San Salvador", "SV", retries=3, backoff=0.5,
+                            sleep=backoff.append)
+    assert loc.address == "San Salvador, El Salvador"
+    assert len(FakeNominatim.requests) == 3
+    assert backoff == [7.0, 1.0]
+    assert spacing == [1.0, 1.0]  # one second between calls, backoff or not
