@@ -11,6 +11,7 @@ import html
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import folium
 import numpy as np
@@ -19,6 +20,8 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from dashboard import assets
+from dashboard.countries import country_name
+from dashboard.dates import day_text
 from dashboard.filters import category_label
 from dashboard.route import Route, unwrap_near
 
@@ -99,7 +102,7 @@ def marker_layout(events: pd.DataFrame, route: Route) -> pd.DataFrame:
         if n < 2:
             continue
         radius = FAN_PX + 2 * max(0, n - 4)
-        angles = -math.pi / 2 + 2 * math.pi * np.arange(n) / n
+        angles = math.pi + 2 * math.pi * np.arange(n) / n  # from the left: pairs side by side
         layout.loc[index, "dx"] = np.round(radius * np.cos(angles), 1)
         layout.loc[index, "dy"] = np.round(radius * np.sin(angles), 1)
     return layout
@@ -201,7 +204,7 @@ def _marker_html(style: Style, number: str = "") -> str:
 
 
 def _arrow_html(heading: float) -> str:
-    return (f'<svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true" '
+    return (f'<svg width="20" height="20" viewBox="-8 -8 16 16" aria-hidden="true" '
             f'style="transform: rotate({heading:.1f}deg)"><path d="M0,-7 L6,6 L0,3 L-6,6 Z" '
             f'fill="{ROUTE_COLOUR}" stroke="#fff" stroke-width="1.2"/></svg>')
 
@@ -230,8 +233,8 @@ def bounds(layout: pd.DataFrame, route: Route) -> list[list[float]] | None:
 
 
 def _tooltip(row: pd.Series, stop: int) -> str:
-    place = f"{row['place']}, {row['country']}" if row["country"] else row["place"]
-    return f"{row['title']}\n{row['day']} · {place} · stop {stop}"
+    place = f"{row['place']}, {country_name(row['country'])}"
+    return f"{row['title']}\n{day_text(date.fromisoformat(row['day']))} · {place} · stop {stop}"
 
 
 def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
@@ -259,8 +262,8 @@ def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
                         ).add_to(route_group)
         folium.Marker(
             [round(leg.middle[0], 5), round(leg.middle[1], 5)],
-            icon=folium.DivIcon(html=_arrow_html(leg.heading), icon_size=(16, 16),
-                                icon_anchor=(8, 8), class_name="em-icon em-arrow"),
+            icon=folium.DivIcon(html=_arrow_html(leg.heading), icon_size=(20, 20),
+                                icon_anchor=(10, 10), class_name="em-icon em-arrow"),
             interactive=False, keyboard=False,
         ).add_to(route_group)
     route_group.add_to(m)
@@ -293,7 +296,7 @@ def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
     if styles:
         m.add_child(_Legend(legend_html(styles, bool(route.legs))))
     if box:
-        m.fit_bounds(box, padding=(28, 28), max_zoom=MAX_FIT_ZOOM)
+        m.fit_bounds(box, padding=(40, 40), max_zoom=MAX_FIT_ZOOM)
     if selected:
         ring = highlight_layer(events, route, selected)
         if ring is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -87,6 +88,10 @@ class Route:
         """Event id -> the stop it belongs to."""
         return {event_id: stop for stop in self.stops for event_id in stop.event_ids}
 
+    def numbering(self) -> dict[str, int]:
+        """Event id -> its stop's number, to keep numbers when a filter hides stops."""
+        return {event_id: stop.number for stop in self.stops for event_id in stop.event_ids}
+
 
 def place_key(place: str, country: str) -> str:
     """Compare places ignoring case, accents and spacing: 'Bogotá' == 'bogota '."""
@@ -144,10 +149,13 @@ def _arc(origin: Stop, destination: Stop
     return points, (mid["lat2"], mid["lon2"] + shift), mid["azi2"] % 360.0
 
 
-def build_route(events: pd.DataFrame) -> Route:
+def build_route(events: pd.DataFrame, numbering: Mapping[str, int] | None = None) -> Route:
     """Merge consecutive events at one place into stops and join the stops by legs.
 
     Events without coordinates are left out. A stop sits at its first event's coordinates.
+    Stops are numbered 1, 2, ... unless ``numbering`` (event id -> number, from the whole
+    trip's route) gives each stop the number of its first event, so a filtered view keeps
+    the trip's stop numbers.
     """
     ordered = in_route_order(events)
     if ordered.empty:
@@ -156,8 +164,11 @@ def build_route(events: pd.DataFrame) -> Route:
     stops: list[Stop] = []
     legs: list[Leg] = []
     groups = ordered.groupby(numbers, sort=True)
-    for number, group in groups:
+    for position, group in groups:
         first = group.iloc[0]
+        number = int(position)
+        if numbering is not None and str(first["id"]) in numbering:
+            number = numbering[str(first["id"])]
         lat, lon = float(first["lat"]), float(first["lon"])
         display_lon = lon
         arc = None

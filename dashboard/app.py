@@ -1,0 +1,316 @@
+"""The page: layout and wiring. Run ``streamlit run dashboard/app.py [-- --data PATH]``."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+from streamlit_folium import st_folium  # noqa: E402
+
+from dashboard import assets, clicks, mapview, overview, settings  # noqa: E402
+from dashboard.countries import country_name  # noqa: E402
+from dashboard.dates import short_day_text, span_text  # noqa: E402
+from dashboard.filters import FilterState, category_label  # noqa: E402
+from dashboard.formats import Dataset, load_events  # noqa: E402
+from dashboard.located import require_coordinates  # noqa: E402
+from dashboard.route import Route, build_route, in_route_order  # noqa: E402
+
+MAP_HEIGHT = 520
+MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
+ALL_DAYS = "all"
+
+
+@st.cache_resource(show_spinner=False)
+def _vendor_assets() -> list[str]:
+    return [str(p) for p in assets.install()]
+
+
+@st.cache_data(show_spinner=False)
+def _load(path: str, stamp: tuple[int, int]) -> Dataset:  # noqa: ARG001 (stamp keys the cache)
+    return require_coordinates(load_events(path))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _argv() -> list[str]:
+    # Under `streamlit run`, sys.argv is [this script, *arguments after --]; under AppTest it
+    # is the test runner's, which is not ours to read.
+    if sys.argv and Path(sys.argv[0]).resolve() == Path(__file__).resolve():
+        return sys.argv[1:]
+    return []
+
+
+# --- state -----------------------------------------------------------------------------------
+# st.session_state["view"] (a FilterState) is the truth; widgets and the URL follow it.
+
+
+def _view() -> FilterState:
+    return st.session_state["view"]
+
+
+def _set_view(state: FilterState, *, remount_map: bool = False) -> None:
+    st.session_state["view"] = state
+    if remount_map:
+        # A new map key gives a fresh map whose next click always registers, even on the
+        # marker clicked last (streamlit-folium only reports values that changed).
+        st.session_state["map_epoch"] = st.session_state.get("map_epoch", 0) + 1
+
+
+def _dates_to_view(start: date | None, end: date | None) -> None:
+    first, last = st.session_state["bounds"]
+    start = None if start is None or start <= first else start
+    end = None if end is None or end >= last else end
+    _set_view(replace(_view(), start=start, end=end))
+
+
+def _on_dates() -> None:
+    value = st.session_state.get("dates") or ()
+    if isinstance(value, date):
+        value = (value,)
+    if not value:
+        return
+    # While a range is being picked the widget holds its first day only: show that day.
+    _dates_to_view(value[0], value[-1])
+
+
+def _on_day() -> None:
+    choice = st.session_state.get("day")
+    if choice in (None, ALL_DAYS):
+        _dates_to_view(None, None)
+    else:
+        day = date.fromisoformat(choice)
+        _dates_to_view(day, day)
+
+
+def _on_map_click(key: str) -> None:
+    event_id = clicks.clicked_event(st.session_state.get(key))
+    if event_id:
+        _set_view(replace(_view(), event=event_id))
+
+
+def _on_table() -> None:
+    rows = st.session_state["table"]["selection"]["rows"]
+    ids = st.session_state.get("table_ids", [])
+    event_id = ids[rows[0]] if rows and rows[0] < len(ids) else ""
+    _set_view(replace(_view(), event=event_id), remount_map=True)
+
+
+def _select(event_id: str) -> None:
+    _set_view(replace(_view(), event=event_id), remount_map=True)
+
+
+def _clear_filters() -> None:
+    view = _view()
+    _set_view(FilterState(event=view.event), remount_map=True)
+
+
+def _dismiss_notes() -> None:
+    st.session_state["notes"] = []
+
+
+def _sync_widgets(days: list[str]) -> None:
+    view = _view()
+    first, last = st.session_state["bounds"]
+    want = (view.start or first, view.end or last)
+    current = st.session_state.get("dates")
+    picking = isinstance(current, tuple) and len(current) == 1 and want == (current[0],) * 2
+    if not picking and current != want:
+        st.session_state["dates"] = want
+    if view.start is None and view.end is None:
+        day = ALL_DAYS
+    elif view.start and view.start == view.end and view.start.isoformat() in days:
+        day = view.start.isoformat()
+    else:
+        day = None
+    if st.session_state.get("day") != day:
+        st.session_state["day"] = day
+
+
+def _sync_url() -> None:
+    want = _view().to_pairs()
+    have = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    if sorted(want) != sorted(have):
+        st.query_params.from_dict(_view().to_query())
+
+
+# --- page parts ------------------------------------------------------------------------------
+
+
+def _problems(dataset: Dataset) -> None:
+    if not dataset.problems:
+        return
+    n = len(dataset.problems)
+    label = f"{overview.plural(n, 'problem')} in {Path(dataset.source).name}"
+    with st.expander(label, expanded=True, icon="⚠️"):
+        st.caption("Rows with problems are left out; every other event is shown.")
+        st.dataframe(
+            pd.DataFrame([(p.file, p.row, p.field, p.message) for p in dataset.problems],
+                         columns=["file", "row", "field", "message"]),
+            hide_index=True, use_container_width=True)
+
+
+def _filters(days: list[str]) -> None:
+    first, last = st.session_state["bounds"]
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    left.date_input("Dates", min_value=first, max_value=last, key="dates", on_change=_on_dates,
+                    format="YYYY-MM-DD", help="Show the events between these dates.")
+    if 1 < len(days) <= MAX_DAY_BUTTONS:
+        labels = {ALL_DAYS: "All days"} | {d: short_day_text(date.fromisoformat(d)) for d in days}
+        right.pills("Trip days", list(labels), format_func=labels.__getitem__, key="day",
+                    on_change=_on_day, help="One click shows one day of the trip.")
+
+
+def _glance(shown: pd.DataFrame, route: Route) -> None:
+    st.subheader("At a glance")
+    numbers = overview.glance(shown, route)
+    cols = st.columns(2)
+    for i, (label, value) in enumerate(numbers.items()):
+        cols[i % 2].metric(label, value)
+    if route.stops:
+        st.markdown("\n".join(f"{s.number}. {overview.stop_line(s)}" for s in route.stops))
+    st.caption("Click a marker on the map, or a row in the list, to read what happened there.")
+
+
+def _details(events: pd.DataFrame, shown: pd.DataFrame, route: Route) -> None:
+    view = _view()
+    match = events.loc[events["id"] == view.event]
+    if match.empty:
+        _glance(shown, route)
+        return
+    event = match.iloc[0].to_dict()
+    if not (shown["id"] == view.event).any():
+        st.info("This event is outside the current filter, so the map does not show it.")
+        st.button("Show all events", on_click=_clear_filters, key="show_all")
+    stop = route.stop_of().get(view.event)
+    st.markdown(overview.details_markdown(event, stop))
+    st.button("Back to the overview", on_click=_select, args=("",), key="clear_selection",
+              icon="↩️")
+
+
+def _table(shown: pd.DataFrame, route: Route) -> None:
+    ordered = in_route_order(shown)
+    stop_of = route.stop_of()
+    ids = [str(i) for i in ordered["id"]]
+    st.session_state["table_ids"] = ids
+    table = pd.DataFrame({
+        "stop": [stop_of[i].number if i in stop_of else None for i in ids],
+        "date": ordered["day"].to_list(),
+        "title": ordered["title"].to_list(),
+        "place": [f"{p}, {country_name(c)}" for p, c in zip(ordered["place"],
+                                                            ordered["country"], strict=True)],
+        "category": [category_label(c) for c in ordered["category"]],
+    })
+    want = [ids.index(_view().event)] if _view().event in ids else []
+    current = st.session_state.get("table")
+    if current is None or list(current["selection"]["rows"]) != want:
+        st.session_state["table"] = {"selection": {"rows": want, "columns": [], "cells": []}}
+    st.dataframe(
+        table, key="table", on_select=_on_table, selection_mode="single-row", hide_index=True,
+        use_container_width=True,
+        column_config={
+            "stop": st.column_config.NumberColumn("Stop", width="small"),
+            "date": st.column_config.TextColumn("Date", width="small"),
+            "title": st.column_config.TextColumn("Event", width="large"),
+            "place": st.column_config.TextColumn("Place"),
+            "category": st.column_config.TextColumn("Category", width="small"),
+        })
+
+
+def main() -> None:
+    """Build the page."""
+    st.set_page_config(page_title="Event map", page_icon="🗺️", layout="wide")
+    if not st.get_option("server.enableStaticServing"):
+        st.error("The map's scripts (Leaflet) are served by this app, and static file serving "
+                 "is off. Start the page with `streamlit run dashboard/app.py`, whose "
+                 "dashboard/.streamlit/config.toml turns it on, or add "
+                 "`--server.enableStaticServing true` to your command.")
+        st.stop()
+    _vendor_assets()
+
+    path, arg_notes = settings.data_path(_argv(), os.environ)
+    dataset = _load(str(path), _stamp(path))
+    events = dataset.events
+    # Less empty space above the title, so the map fits a laptop screen below the filters.
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+    st.title("Event map")
+    for note in arg_notes:
+        st.warning(note)
+    if events.empty:
+        st.error(f"No events to show from {path}. Fix the problems below, or point the page at "
+                 "another file: `streamlit run dashboard/app.py -- --data PATH`.")
+        _problems(dataset)
+        return
+
+    days = sorted(events["day"].unique())
+    st.session_state["bounds"] = (date.fromisoformat(days[0]), date.fromisoformat(days[-1]))
+    if "view" not in st.session_state:
+        pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+        state, notes = FilterState.from_pairs(pairs)
+        state, more = state.fit(events)
+        st.session_state["view"] = state
+        st.session_state["notes"] = notes + more
+    else:
+        state, more = _view().fit(events)  # the file may have changed since the last run
+        st.session_state["view"] = state
+        st.session_state["notes"] = st.session_state.get("notes", []) + more
+    _sync_widgets(days)
+    view = _view()
+
+    shown = view.apply(events)
+    # Stops keep the whole trip's numbers when the filter hides some.
+    route = build_route(shown, build_route(events).numbering())
+    st.markdown(f"**{overview.headline(view, shown, len(events), route)}**")
+
+    if st.session_state["notes"]:
+        with st.container(border=True):
+            for note in st.session_state["notes"]:
+                st.warning(note, icon="🔗")
+            st.button("Dismiss", on_click=_dismiss_notes, key="dismiss_notes")
+    _filters(days)
+    if view.filtered and (view.countries or view.categories or view.participants or view.text):
+        st.button("Clear all filters", on_click=_clear_filters, key="clear_filters")
+
+    map_col, info_col = st.columns([3, 2], gap="medium")
+    with map_col:
+        if shown.empty:
+            st.info(f"No events match: {view.describe(0, len(events))}. Widen the dates "
+                    f"(the data covers {span_text(*st.session_state['bounds'])}) or choose "
+                    "“All days”.", icon="🔎")
+        fmap = mapview.build_map(shown, route, height=MAP_HEIGHT)
+        ring = mapview.highlight_layer(shown, route, view.event) if view.event else None
+        key = f"map-{st.session_state.get('map_epoch', 0)}"
+        st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,
+                  returned_objects=list(clicks.RETURNED_OBJECTS), feature_group_to_add=ring,
+                  on_change=functools.partial(_on_map_click, key))
+        st.caption("Map tiles © OpenStreetMap contributors, loaded from openstreetmap.org; "
+                   "offline, markers and route still work on a blank background.")
+    with info_col, st.container(border=True):
+        _details(events, shown, route)
+
+    st.subheader(f"Events ({len(shown)} of {len(events)})" if view.filtered
+                 else f"Events ({len(events)})")
+    _table(shown, route)
+    sources = sorted({s for s in events["source_name"] if s})
+    st.caption(f"Data: {path}" + (f" · Sources: {', '.join(sources)}" if sources else ""))
+    _problems(dataset)
+    _sync_url()
+
+
+main()
