@@ -119,3 +119,13 @@ def test_atomic_write_replaces_and_creates_folders(tmp_path):
     atomic.write_text(target, "two\n")
     assert target.read_text() == "two\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["events.geojson"]
+
+
+def test_atomic_write_keeps_the_file_readable_like_a_plain_write(tmp_path):
+    plain, written = tmp_path / "plain.txt", tmp_path / "written.txt"
+    plain.write_text("x")
+    atomic.write_text(written, "x")
+    assert written.stat().st_mode == plain.stat().st_mode  # not mkstemp's private 0600
+    os.chmod(written, 0o640)
+    atomic.write_text(written, "y")
+    assert written.stat().st_mode & 0o777 == 0o640
