@@ -1,0 +1,251 @@
+"""The timeline chart: what it draws, the selection it carries, and a real click in Streamlit."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from dashboard.mapview import category_styles
+from dashboard.timeline import SELECTION, selection_to_id, timeline_chart, timeline_data
+from tests.sample_events import ROWS, make_events
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def events() -> pd.DataFrame:
+    return make_events()
+
+
+def _points_layer(spec: dict) -> dict:
+    layers = spec.get("layer", [spec])
+    return next(layer for layer in layers if layer["mark"]["type"] == "point")
+
+
+def _params(spec: dict) -> list[dict]:
+    # Altair lifts a layer's params to the top, naming the view they belong to.
+    return spec.get("params", []) + _points_layer(spec).get("params", [])
+
+
+def test_timeline_data_one_row_per_event_in_time_order(events):
+    data = timeline_data(events.iloc[::-1])
+    # By the schema's instant, as route and playback order them: a date-only event counts
+    # from midnight UTC of its day, so mx-unlocated (4 Jan) comes before mx-press (05:15 UTC).
+    assert list(data["id"]) == ["sv-visit", "co-talks", "co-signing", "mx-unlocated", "mx-press"]
+    row = data.set_index("id")
+    # Local time as written; a date-only event at midday of its day.
+    assert row.loc["co-signing", "at"] == "2025-01-02T10:30:00Z"
+    assert row.loc["mx-press", "at"] == "2025-01-03T23:15:00Z"  # not 4 Jan, its UTC day
+    assert row.loc["sv-visit", "at"] == "2024-12-31T12:00:00Z"
+    assert row.loc["co-signing", "when"] == "Thu 2 Jan 2025, 10:30 (UTC\u221205:00)"
+    assert row.loc["co-talks", "where"] == "Bogotá, Colombia"
+    assert row.loc["mx-press", "category_label"] == "Press conference"
+    assert row.loc["co-talks", "aria"] == ('Talks, round 2; "final", Thu 2 Jan 2025, '
+                                           "Bogotá, Colombia, Meeting")
+
+
+@pytest.mark.parametrize(("lane", "lanes"), [
+    ("country", ["El Salvador", "Colombia", "Colombia", "Mexico", "Mexico"]),
+    ("category", ["Visit", "Meeting", "Signing", "Tour", "Press conference"]),
+])
+def test_timeline_lanes(events, lane, lanes):
+    assert list(timeline_data(events, lane=lane)["lane"]) == lanes
+
+
+def test_timeline_lane_must_be_known(events):
+    with pytest.raises(ValueError, match="country, category"):
+        timeline_data(events, lane="place")
+
+
+def test_events_of_one_day_and_lane_get_centred_slots():
+    rows = [{**ROWS[0], "id": f"e{i}", "date": "2025-03-26"} for i in range(3)]
+    rows.append({**ROWS[0], "id": "other-day", "date": "2025-03-27"})
+    data = timeline_data(make_events(rows)).set_index("id")
+    assert list(data["slot"]) == [-1.0, 0.0, 1.0, 0.0]
+
+
+def test_selected_event_is_marked(events):
+    assert list(timeline_data(events, "co-talks")["selected"]) == [False, True, False, False,
+                                                                   False]
+    assert not timeline_data(events, "hidden-by-filter")["selected"].any()
+    assert not timeline_data(events)["selected"].any()
+
+
+def test_chart_spec_selection_carries_the_event_id(events):
+    spec = timeline_chart(events, "co-talks").to_dict()  # validates against Vega-Lite's schema
+    points = _points_layer(spec)
+    (param,) = _params(spec)
+    assert param.get("views", [points.get("name")]) == [points.get("name")]
+    assert param["name"] == SELECTION
+    assert param["select"]["type"] == "point" and param["select"]["fields"] == ["id"]
+    assert points["encoding"]["detail"]["field"] == "id"
+    rows = spec["datasets"][points["data"]["name"]]
+    assert [r["id"] for r in rows] == list(timeline_data(events)["id"])
+    assert sum(r["selected"] for r in rows) == 1
+
+
+def test_chart_uses_the_maps_colours_and_shapes(events):
+    points = _points_layer(timeline_chart(events).to_dict())
+    styles = category_styles(events["category"])
+    colour, shape = points["encoding"]["color"]["scale"], points["encoding"]["shape"]["scale"]
+    assert colour["domain"] == [s.label for s in styles.values()]
+    assert colour["range"] == [s.colour for s in styles.values()]
+    assert shape["range"] == ["square", "circle", "diamond", "triangle-up", "circle"]
+
+
+def test_selected_point_is_emphasised(events):
+    enc = _points_layer(timeline_chart(events, "co-talks").to_dict())["encoding"]
+    assert enc["size"]["condition"]["test"] == "datum.selected"
+    assert enc["size"]["condition"]["value"] > enc["size"]["value"]
+    assert enc["opacity"]["condition"]["value"] > enc["opacity"]["value"]
+    plain = _points_layer(timeline_chart(events).to_dict())["encoding"]
+    assert plain["opacity"] == {"value": 1.0}  # nothing dimmed when nothing is selected
+
+
+def test_short_spans_label_each_day_with_lines_between(events):
+    spec = timeline_chart(events).to_dict()
+    rules, points = spec["layer"]
+    axis = points["encoding"]["x"]["axis"]
+    assert [v["date"] for v in axis["values"]] == [31, 1, 2, 3, 4]
+    assert all(v["hours"] == 12 and v["utc"] for v in axis["values"])
+    assert len(spec["datasets"][rules["data"]["name"]]) == 6  # 5 days, 6 boundaries
+
+
+def test_long_spans_leave_ticks_to_vega():
+    rows = [{**ROWS[0], "id": "start", "date": "2025-01-01"},
+            {**ROWS[0], "id": "end", "date": "2025-06-30"}]
+    spec = timeline_chart(make_events(rows)).to_dict()
+    assert "layer" not in spec
+    assert "values" not in spec["encoding"]["x"]["axis"]
+
+
+@pytest.mark.parametrize("view", [[], [2]], ids=["empty", "single"])
+def test_chart_builds_for_small_views(events, view):
+    chart = timeline_chart(events.iloc[view])
+    assert isinstance(chart, alt.TopLevelMixin)
+    chart.to_dict()
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ({"selection": {"event": [{"id": "co-talks"}]}}, "co-talks"),
+    ({"selection": {"event": [{"id": "a"}, {"id": "b"}]}}, "b"),  # the latest click
+    ({"selection": {"event": {}}}, None),  # nothing selected (Streamlit's empty state)
+    ({"selection": {"event": []}}, None),
+    ({"selection": {}}, None),
+    ({}, None),
+    (None, None),
+    ("co-talks", None),
+    ({"selection": {"other": [{"id": "x"}]}}, None),  # another chart's selection
+    ({"selection": {"event": [{"_vgsid_": 3}]}}, None),  # a selection without fields
+    ({"selection": {"event": [{"id": ""}]}}, None),
+    ({"selection": {"event": [{"id": 7}]}}, None),
+    ({"selection": {"event": {"id": ["co-talks"]}}}, "co-talks"),  # Vega's signal value
+    ({"selection": {"event": {"vlPoint": {"or": [{"id": "co-talks"}]}}}}, "co-talks"),
+    ({"event": [{"id": "co-talks"}]}, "co-talks"),  # the selection mapping alone
+])
+def test_selection_to_id(state, expected):
+    assert selection_to_id(state) == expected
+
+
+def test_selection_to_id_reads_streamlits_state_object():
+    from streamlit.typing import VegaLiteState
+
+    state = VegaLiteState({"selection": {SELECTION: [{"id": "co-talks"}]}})
+    assert selection_to_id(state) == "co-talks"
+
+
+# --- A click in a real browser, through Streamlit's own chart component ----------------------
+
+APP = """
+import streamlit as st
+from dashboard.timeline import SELECTION, selection_to_id, timeline_chart
+from tests.sample_events import make_events
+
+events = make_events()
+
+def picked():
+    st.session_state["picked"] = selection_to_id(st.session_state["timeline"])
+
+st.altair_chart(timeline_chart(events, st.session_state.get("picked")), on_select=picked,
+                selection_mode=SELECTION, key="timeline", width="stretch")
+st.markdown(f"Picked: [{st.session_state.get('picked')}]")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def timeline_app(tmp_path_factory):
+    app = tmp_path_factory.mktemp("timeline") / "app.py"
+    app.write_text(textwrap.dedent(APP), encoding="utf-8")
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(300):  # up to ~30 s on a slow machine; a start, not a timed assertion
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode())
+            try:
+                urllib.request.urlopen(url + "_stcore/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.browser
+def test_clicking_a_point_names_its_event(timeline_app):
+    from playwright.sync_api import expect, sync_playwright
+
+    events = make_events()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        outside: list[str] = []
+
+        def route(request_route):
+            url = request_route.request.url
+            if url.startswith(("http://127.0.0.1", "data:", "blob:")):
+                request_route.continue_()
+            else:
+                outside.append(url)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.goto(timeline_app)
+        expect(page.get_by_text("Picked: [None]")).to_be_visible(timeout=30_000)
+        points = page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path")
+        expect(points).to_have_count(len(events))
+        labels = points.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))")
+        for target in ("co-signing", "sv-visit", "mx-press"):
+            title = events.set_index("id").loc[target, "title"]
+            index = next(i for i, label in enumerate(labels) if label.startswith(title))
+            page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path"
+                         ).nth(index).click()
+            expect(page.get_by_text(f"Picked: [{target}]")).to_be_visible()
+        assert outside == []
+        browser.close()
