@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard.assets import ASSETS
 from dashboard.countries import country_name
+from dashboard.filters import category_label
 from dashboard.formats import to_csv_text, to_geojson_text
 from dashboard.timefmt import format_when, parse_when
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     import folium
 
 PRODID = "-//eventmap//Event map dashboard//EN"
+# What a download button sends with each export.
+MIME_TYPES = {"csv": "text/csv", "geojson": "application/geo+json", "ics": "text/calendar",
+              "html": "text/html"}
 UID_DOMAIN = "eventmap"
 
 
@@ -89,7 +93,7 @@ def _vevent(rec: dict, stamp: dt.datetime) -> icalendar.Event:
         event.add("geo", (float(lat), float(lon)))
     category = _text(rec.get("category"))
     if category:
-        event.add("categories", [category])
+        event.add("categories", [category_label(category)])  # calendars show it as a tag
     return event
 
 
@@ -139,6 +143,10 @@ _SOURCE_MAP = re.compile(r"^\s*/[/*]# sourceMappingURL=.*$", re.MULTILINE)
 _CSS_URL = re.compile(r"url\((['\"]?)(images/[^'\")]+)\1\)")
 
 
+FILL_WINDOW_CSS = ("html, body { height: 100%; margin: 0; } "
+                   ".folium-map { height: 100% !important; }")
+
+
 class StandaloneMapError(ValueError):
     """The map needs a script or stylesheet that has no local copy to inline."""
 
@@ -183,9 +191,10 @@ def standalone_html(folium_map: folium.Map, title: str = "") -> bytes:
 
     page = _SCRIPT_TAG.sub(lambda m: inline(m, "js"), page)
     page = _LINK_TAG.sub(link, page)
-    if title:
-        page = re.sub(r"</head>", lambda m: f"<title>{html.escape(title)}</title>\n{m[0]}",
-                      page, count=1, flags=re.IGNORECASE)
+    head = f"<title>{html.escape(title)}</title>\n" if title else ""
+    # A page of its own: the map fills the window whatever height the dashboard gave it.
+    head += f"<style>{FILL_WINDOW_CSS}</style>\n"
+    page = re.sub(r"</head>", lambda m: head + m[0], page, count=1, flags=re.IGNORECASE)
     remaining = remote_assets(page)
     if remaining:
         raise StandaloneMapError(f"the map still loads {', '.join(remaining)} from the network; "

@@ -78,6 +78,8 @@ def _calendar(events: pd.DataFrame, name: str = "Trip") -> tuple[bytes, icalenda
     cal = icalendar.Calendar.from_ical(data)
     for component in cal.walk():
         assert component.errors == [], (component.name, component.errors)
+    if hasattr(cal, "validate"):  # icalendar 7 checks required properties and components
+        cal.validate()
     return data, cal
 
 
@@ -164,7 +166,8 @@ def test_ics_location_geo_categories_and_url(events):
     visit = by_uid["sv-visit@eventmap"]
     assert str(visit["LOCATION"]) == "San Salvador, El Salvador"
     assert (visit["GEO"].latitude, visit["GEO"].longitude) == (13.6929, -89.2182)
-    assert list(visit["CATEGORIES"].cats) == ["visit"]
+    assert list(visit["CATEGORIES"].cats) == ["Visit"]
+    assert list(by_uid["mx-press@eventmap"]["CATEGORIES"].cats) == ["Press conference"]
     assert str(visit["URL"]) == "https://example.org/a"
     assert str(by_uid["co-signing@eventmap"]["URL"]) == "http://example.org/b"
     unlocated = by_uid["mx-unlocated@eventmap"]
@@ -330,6 +333,30 @@ def test_standalone_html_opens_offline_with_markers(browser, events, tmp_path):
     # Only tiles went for the network (and were blocked); nothing else was asked for.
     outside = [u for u in requested if not u.startswith(("file:", "data:"))]
     assert outside and all("tile.openstreetmap.org" in u for u in outside)
+    page.close()
+
+
+@pytest.mark.browser
+def test_standalone_html_of_the_dashboards_map(browser, events, tmp_path):
+    from playwright.sync_api import expect
+
+    from dashboard.mapview import build_map
+    from dashboard.route import build_route
+
+    path = tmp_path / "trip.html"
+    path.write_bytes(exports.standalone_html(
+        build_map(events, build_route(events), selected="co-talks"), title="Trip"))
+    page, _, errors = _open_offline(browser, path)
+    located = events.dropna(subset=["lat", "lon"])
+    markers = page.locator(".leaflet-marker-icon.em-event")
+    expect(markers).to_have_count(len(located))
+    titles = markers.evaluate_all("els => els.map(el => el.title)")
+    assert sorted(titles) == sorted(located["title"])
+    expect(page.locator(".em-selected")).to_have_count(1)
+    box = page.locator(".leaflet-container").bounding_box()
+    assert box["height"] == 700  # fills the window, not the 560 px the dashboard gives it
+    expect(page.locator(".leaflet-overlay-pane path").first).to_be_visible()  # the route
+    assert errors == []
     page.close()
 
 
