@@ -27,10 +27,12 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 from geopy.exc import (
+    GeocoderParseError,
     GeocoderRateLimited,
     GeocoderServiceError,
     GeocoderTimedOut,
     GeocoderUnavailable,
+    GeopyError,
 )
 from geopy.location import Location
 
@@ -40,15 +42,19 @@ from dashboard.formats import load_events, write_events
 
 USER_AGENT = "eventmap/0.1 (geographic event map dashboard)"
 DEFAULT_ENDPOINT = "https://nominatim.openstreetmap.org"
+PUBLIC_HOST = "nominatim.openstreetmap.org"  # its policy: at most one request a second
 ENV_ENDPOINT = "EVENTMAP_GEOCODER_URL"
 ENV_USER_AGENT = "EVENTMAP_USER_AGENT"
 CACHE_NAME = "geocode_cache.json"
 CACHE_FORMAT = "eventmap-geocode-cache/1"
 SOURCES = ("manual", "cache", "nominatim", "gazetteer")
-# Errors worth another try: the service was slow, busy or down, not wrong about the query.
+# Errors worth another try: the service was slow, busy or down, or answered something that is
+# not a geocoding answer (a proxy's HTML page, a cut-off body), not wrong about the query.
 # GeocoderServiceError itself is what geopy raises for other 5xx answers; its subclasses for
 # 4xx answers (bad query, bad credentials) would fail the same way again.
-TRANSIENT = (GeocoderTimedOut, GeocoderRateLimited, GeocoderUnavailable)
+TRANSIENT = (GeocoderTimedOut, GeocoderRateLimited, GeocoderUnavailable, GeocoderParseError)
+# What geopy lets through when a service's JSON has another shape than it expects.
+_SHAPE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 
 class Geocoder(Protocol):
@@ -190,7 +196,15 @@ def call_with_retries(geocode: Geocoder, query: str, country: str, *, retries: i
         try:
             if on_call:
                 on_call()
-            return geocode(query, country_codes=country.lower())
+            try:
+                return geocode(query, country_codes=country.lower())
+            except GeopyError:
+                raise  # geopy's own errors (some are ValueErrors too) say what they are
+            except _SHAPE_ERRORS as err:
+                # geopy reads the answer after the HTTP call; a body of another shape fails
+                # there with a plain Python error, which would otherwise end the whole run.
+                raise GeocoderParseError(f"not a geocoding answer ({type(err).__name__}: "
+                                         f"{err})") from err
         except GeocoderServiceError as err:
             transient = isinstance(err, TRANSIENT) or type(err) is GeocoderServiceError
             if not transient or attempt == retries:
@@ -244,6 +258,8 @@ def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache
         else:
             found, reasons = _locate(place, country, sources, cache, result, retries=retries,
                                      backoff=backoff, sleep=sleep)
+        if cache is not None and cache.dirty:
+            cache.save()  # now, not at the end: a killed run keeps every answer paid for
         if found is None:
             reason = "; ".join(reasons) or "no geocoder was given"
             failed[key] = reason
@@ -275,7 +291,8 @@ def _locate(place: str, country: str, sources: Sequence[Source], cache: Cache | 
             attempts = retry["retries"] + 1 if isinstance(err, TRANSIENT) or type(
                 err) is GeocoderServiceError else 1
             reasons.append(f"{source.name}: service error after {attempts} "
-                           f"attempt{'s' if attempts > 1 else ''} ({type(err).__name__}: {err})")
+                           f"attempt{'s' if attempts > 1 else ''} ({type(err).__name__}: "
+                           f"{_one_line(str(err))})")
             continue
         if loc is None:
             reasons.append(f"{source.name}: no match in {country_name(country)} ({country})")
@@ -292,9 +309,19 @@ def _locate(place: str, country: str, sources: Sequence[Source], cache: Cache | 
     return None, reasons
 
 
+def _one_line(text: str, limit: int = 160) -> str:
+    """A service's error text fit for one report line: an HTML page must not flood it."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
 def nominatim_source(endpoint: str, user_agent: str, *, timeout: float = 10.0,
                      min_delay_seconds: float = 1.0) -> Source:
-    """Nominatim at ``endpoint`` (a URL or a host name) behind geopy's RateLimiter."""
+    """Nominatim at ``endpoint`` (a URL or a host name) behind geopy's RateLimiter.
+
+    ``min_delay_seconds`` below 1 is for a Nominatim of your own; the public one's policy
+    asks for at most one request a second, so its calls are never closer than that.
+    """
     from geopy.adapters import URLLibAdapter
     from geopy.extra.rate_limiter import RateLimiter
     from geopy.geocoders import Nominatim
@@ -309,9 +336,9 @@ def nominatim_source(endpoint: str, user_agent: str, *, timeout: float = 10.0,
     # geopy's default requests adapter would also retry 429/503 answers on its own, sleeping
     # for Retry-After outside the RateLimiter. The RateLimiter only spaces calls out
     # (Nominatim's policy: at most one a second).
-    limited = RateLimiter(service.geocode, min_delay_seconds=max(1.0, min_delay_seconds),
-                          max_retries=0, error_wait_seconds=max(1.0, min_delay_seconds),
-                          swallow_exceptions=False)
+    delay = max(1.0 if parts.hostname == PUBLIC_HOST else 0.0, min_delay_seconds)
+    limited = RateLimiter(service.geocode, min_delay_seconds=delay, max_retries=0,
+                          error_wait_seconds=delay, swallow_exceptions=False)
     return Source("nominatim", limited, cached=True)
 
 
@@ -345,6 +372,9 @@ def _parser() -> argparse.ArgumentParser:
                              f"{ENV_USER_AGENT})")
     parser.add_argument("--retries", type=int, default=3,
                         help="retries after a timeout, 429 or 5xx answer (default 3)")
+    parser.add_argument("--min-delay", type=float, default=1.0, metavar="SECONDS",
+                        help="seconds between service calls (default 1; never less for "
+                             f"{PUBLIC_HOST}, whose policy asks for it)")
     return parser
 
 
@@ -364,7 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.offline:
             sources = [Source("gazetteer", gazetteer.geocode, cached=False)]
         else:
-            sources = [nominatim_source(args.endpoint, args.user_agent)]
+            sources = [nominatim_source(args.endpoint, args.user_agent,
+                                        min_delay_seconds=args.min_delay)]
     except (CacheError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return 2
