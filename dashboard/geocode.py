@@ -362,7 +362,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="no network: use the cache, then the GeoNames gazetteer")
     parser.add_argument("--partial", action="store_true",
                         help="write the output even when some rows fail (they get no "
-                             "coordinates)")
+                             "coordinates) or are invalid (they are left out)")
     parser.add_argument("--cache", help=f"cache file (default: {CACHE_NAME} beside the events "
                                         "file)")
     parser.add_argument("--endpoint", default=os.environ.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT,
@@ -379,16 +379,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry; returns the exit code (0 only when every row is located)."""
+    """Command line entry; returns the exit code: 0 when every row is located, 1 when some
+    could not be, 2 when the file has problems (with ``--partial``, after geocoding the rest)."""
     args = _parser().parse_args(argv)
     err = sys.stderr
     data = load_events(args.events)
     if data.problems:
         for problem in data.problems:
             print(problem, file=err)
-        print(f"{args.events}: {len(data.problems)} problem(s); fix them first "
-              f"(python -m dashboard.validate {args.events}). Nothing was geocoded.", file=err)
-        return 2
+        if not args.partial or data.events.empty:
+            print(f"{args.events}: {len(data.problems)} problem(s); fix them first "
+                  f"(python -m dashboard.validate {args.events}). Nothing was geocoded.",
+                  file=err)
+            return 2
+        print(f"{args.events}: {len(data.problems)} problem(s); --partial: the rows with "
+              "problems are left out, the others geocoded.", file=err)
     try:
         cache = Cache.load(args.cache or Path(args.events).parent / CACHE_NAME)
         if args.offline:
@@ -415,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     write_events(result.events, args.output)
     print(f"wrote {args.output}", file=err)
-    return 1 if result.failures else 0
+    return 2 if data.problems else 1 if result.failures else 0
 
 
 if __name__ == "__main__":
