@@ -75,8 +75,8 @@ def _set_view(state: FilterState, *, remount_map: bool = False) -> None:
 
 def _dates_to_view(start: date | None, end: date | None) -> None:
     first, last = st.session_state["bounds"]
-    start = None if start is None or start <= first else start
-    end = None if end is None or end >= last else end
+    if (start or first) <= first and (end or last) >= last:
+        start = end = None  # all days: no limit, so the link stays short
     _set_view(replace(_view(), start=start, end=end))
 
 
@@ -106,7 +106,10 @@ def _on_map_click(key: str) -> None:
 
 
 def _on_table() -> None:
-    rows = st.session_state["table"]["selection"]["rows"]
+    selection = st.session_state["table"]["selection"]
+    # A row's checkbox selects the row; a click on any of its cells selects the cell. Each
+    # run leaves only the selected event's row selected, so a cell is always the newest click.
+    rows = [cell[0] for cell in selection["cells"]] or list(selection["rows"])
     ids = st.session_state.get("table_ids", [])
     event_id = ids[rows[0]] if rows and rows[0] < len(ids) else ""
     _set_view(replace(_view(), event=event_id), remount_map=True)
@@ -163,7 +166,7 @@ def _problems(dataset: Dataset) -> None:
         st.dataframe(
             pd.DataFrame([(p.file, p.row, p.field, p.message) for p in dataset.problems],
                          columns=["file", "row", "field", "message"]),
-            hide_index=True, use_container_width=True)
+            hide_index=True, width="stretch")
 
 
 def _filters(days: list[str]) -> None:
@@ -179,10 +182,10 @@ def _filters(days: list[str]) -> None:
 
 def _glance(shown: pd.DataFrame, route: Route) -> None:
     st.subheader("At a glance")
-    numbers = overview.glance(shown, route)
-    cols = st.columns(2)
-    for i, (label, value) in enumerate(numbers.items()):
-        cols[i % 2].metric(label, value)
+    numbers = list(overview.glance(shown, route).items())
+    for pair in (numbers[:2], numbers[2:]):  # row by row, so screen readers read in order
+        for col, (label, value) in zip(st.columns(2), pair, strict=True):
+            col.metric(label, value)
     if route.stops:
         st.markdown("\n".join(f"{s.number}. {overview.stop_line(s)}" for s in route.stops))
     st.caption("Click a marker on the map, or a row in the list, to read what happened there.")
@@ -219,11 +222,13 @@ def _table(shown: pd.DataFrame, route: Route) -> None:
     })
     want = [ids.index(_view().event)] if _view().event in ids else []
     current = st.session_state.get("table")
-    if current is None or list(current["selection"]["rows"]) != want:
+    if current is None or (list(current["selection"]["rows"]), list(current["selection"]["cells"])
+                           ) != (want, []):
         st.session_state["table"] = {"selection": {"rows": want, "columns": [], "cells": []}}
     st.dataframe(
-        table, key="table", on_select=_on_table, selection_mode="single-row", hide_index=True,
-        use_container_width=True,
+        table, key="table", on_select=_on_table, selection_mode=["single-row", "single-cell"],
+        hide_index=True,
+        width="stretch",
         column_config={
             "stop": st.column_config.NumberColumn("Stop", width="small"),
             "date": st.column_config.TextColumn("Date", width="small"),

@@ -139,10 +139,8 @@ class FilterState:
             notes.append(f"end {state.end} is outside the data ({span_text(first, last)}); "
                          f"showing until {day_text(clamped)}.")
             state = replace(state, end=clamped)
-        if state.start == first:
-            state = replace(state, start=None)
-        if state.end == last:
-            state = replace(state, end=None)
+        if (state.start or first) == first and (state.end or last) == last:
+            state = replace(state, start=None, end=None)  # the whole span is no limit
         if state.event and not (events["id"] == state.event).any():
             notes.append(f"Ignored event={state.event}: no event has that id.")
             state = replace(state, event="")

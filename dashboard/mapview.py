@@ -101,7 +101,8 @@ def marker_layout(events: pd.DataFrame, route: Route) -> pd.DataFrame:
         n = len(index)
         if n < 2:
             continue
-        radius = FAN_PX + 2 * max(0, n - 4)
+        # Far enough out that neighbours on the ring do not cover each other.
+        radius = max(FAN_PX, 0.9 * MARKER_PX / (2 * math.sin(math.pi / n)))
         angles = math.pi + 2 * math.pi * np.arange(n) / n  # from the left: pairs side by side
         layout.loc[index, "dx"] = np.round(radius * np.cos(angles), 1)
         layout.loc[index, "dy"] = np.round(radius * np.sin(angles), 1)
@@ -127,6 +128,31 @@ class _Feature(MacroElement):
         super().__init__()
         self._name = "Feature"
         self.feature = {"type": "Feature", "properties": properties}
+
+
+class _KeyboardClick(MacroElement):
+    """Enter or Space on a focused marker clicks it, as on any button.
+
+    Leaflet 1.9 only opens popups on Enter; the click reaches streamlit-folium like a mouse
+    click (propagated to the marker's group, so it names the event).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.on("keydown", function (e) {
+                var key = e.originalEvent.key;
+                if (key === "Enter" || key === " ") {
+                    L.DomEvent.preventDefault(e.originalEvent);
+                    this.fire("click", {latlng: this.getLatLng(),
+                                        originalEvent: e.originalEvent}, true);
+                }
+            });
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "KeyboardClick"
 
 
 class _IconPath(MacroElement):
@@ -168,6 +194,8 @@ class _Legend(MacroElement):
 
 CSS = f"""
 <style>
+/* Offline the tiles stay blank: a light ground keeps markers and route easy to read. */
+.leaflet-container {{ background: #eef1f4; }}
 .em-icon {{ background: none; border: none; }}
 .em-marker {{ position: relative; width: {MARKER_PX}px; height: {MARKER_PX}px;
   display: flex; align-items: center; justify-content: center;
@@ -290,6 +318,7 @@ def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
         marker.add_child(folium.Tooltip(_js_html(_tooltip(row, item.stop)).replace("\n", "<br>"),
                                         sticky=False, direction="top"))
         marker.add_child(_Feature({"id": str(item.id)}))
+        marker.add_child(_KeyboardClick())
         marker.add_to(event_group)
     event_group.add_to(m)
 

@@ -16,8 +16,11 @@ from geopy.distance import geodesic
 from dashboard.dates import span_text
 
 # Consecutive events this close together are one stop even when their place names differ
-# (a prison and its town, two venues named differently in one city).
+# (two venues named differently in one city).
 MERGE_KM = 1.0
+# Consecutive events with the same place name are one stop when this close (venues across a
+# city), but two towns that share a name are not.
+SAME_NAME_KM = 50.0
 # Arcs get a point about every ARC_STEP_KM: smooth at any zoom, small on the page.
 ARC_STEP_KM = 50.0
 MAX_ARC_POINTS = 256
@@ -127,9 +130,9 @@ def stop_numbers(ordered: pd.DataFrame) -> np.ndarray:
     keys = np.array([place_key(p, c) for p, c in zip(ordered["place"], ordered["country"],
                                                       strict=True)])
     lat, lon = ordered["lat"].to_numpy(float), ordered["lon"].to_numpy(float)
-    same_name = keys[1:] == keys[:-1]
-    near = _km_between(lat[:-1], lon[:-1], lat[1:], lon[1:]) < MERGE_KM
-    new_stop = np.concatenate(([True], ~(same_name | near)))
+    km = _km_between(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    same = (km < MERGE_KM) | ((keys[1:] == keys[:-1]) & (km < SAME_NAME_KM))
+    new_stop = np.concatenate(([True], ~same))
     return np.cumsum(new_stop)
 
 

@@ -1,0 +1,263 @@
+"""The page in a real browser: headless Debian Chromium through Playwright, offline.
+
+Every request to anything but the local server is blocked; map tiles (the one thing allowed
+to come from the internet) are counted apart. Skips without Chromium, unless CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboard import settings
+from dashboard.dates import short_day_text
+from dashboard.formats import load_events
+from dashboard.located import require_coordinates
+from tests.conftest import ROOT, chromium_path, streamlit_server
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+TILE_HOSTS = re.compile(r"^([abc]\.)?tile\.openstreetmap\.org$")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        _unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install -e '.[test]')")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trip():
+    dataset = require_coordinates(load_events(settings.DEFAULT_DATA))
+    assert not dataset.problems, [str(p) for p in dataset.problems]
+    return dataset.events
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@dataclass
+class Traffic:
+    """Requests the page made, by where they went."""
+
+    local: list[str] = field(default_factory=list)
+    tiles: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    # One context for the module: its HTTP cache keeps Streamlit's scripts between tests.
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    tab = context.new_page()
+    traffic = Traffic()
+
+    def route(r):
+        host = urlsplit(r.request.url).hostname or ""
+        if host in LOCAL_HOSTS:
+            traffic.local.append(r.request.url)
+            r.continue_()
+            return
+        (traffic.tiles if TILE_HOSTS.match(host) else traffic.other).append(r.request.url)
+        r.abort()
+
+    tab.route("**/*", route)
+    tab.traffic = traffic
+    yield tab
+    tab.close()
+
+
+def markers(page):
+    return page.frame_locator(MAP_FRAME).locator(".em-event")
+
+
+def details_heading(page, title: str):
+    return page.get_by_role("heading", name=title, exact=True)
+
+
+def click_marker(page, title: str) -> None:
+    """Zoom the map to a marker (markers of nearby stops overlap at the trip's zoom), click it."""
+    from playwright.sync_api import expect
+
+    # A selection made outside the map mounts a fresh map; wait until the old one is gone.
+    expect(page.locator(MAP_FRAME)).to_have_count(1)
+    marker = page.frame_locator(MAP_FRAME).get_by_role("button", name=title, exact=True)
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    marker.evaluate("""el => { for (const k in map_div._layers) {
+        const l = map_div._layers[k];
+        if (l.getElement && l.getElement() === el) map_div.setView(l.getLatLng(), 10,
+                                                                   {animate: false});
+    } }""")
+    marker.click()
+
+
+def day_events(trip, day: str):
+    return trip.loc[trip["day"] == day]
+
+
+def test_page_loads_offline_with_one_marker_per_event(page, server, trip):
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    expect(markers(page)).to_have_count(len(trip))
+    for title in trip["title"]:  # each marker is a focusable button named by its event
+        expect(page.frame_locator(MAP_FRAME).get_by_role("button", name=title, exact=True)
+               ).to_have_attribute("tabindex", "0")
+    expect(page.get_by_text(f"All {len(trip)} events ·")).to_be_visible()
+    expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
+    expect(page.frame_locator(MAP_FRAME).locator(".leaflet-control-attribution")
+           ).to_contain_text("OpenStreetMap")
+    assert any("/app/static/vendor/leaflet-1.9.3/leaflet.js" in u for u in page.traffic.local)
+    assert page.traffic.other == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "dashboard.png"
+    page.screenshot(path=str(shot))
+    with Image.open(shot) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 500, "the screenshot looks blank"
+    print(f"\nrequests: {len(page.traffic.local)} local, {len(page.traffic.tiles)} tiles "
+          f"(blocked), {len(page.traffic.other)} other")
+
+
+def test_clicking_each_marker_shows_its_details(page, server, trip):
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    expect(markers(page)).to_have_count(len(trip))
+    for event_id, title in zip(trip["id"], trip["title"], strict=True):
+        click_marker(page, title)
+        expect(details_heading(page, title)).to_be_visible()
+        expect(page).to_have_url(re.compile(rf"[?&]event={re.escape(event_id)}(&|$)"))
+        expect(page.frame_locator(MAP_FRAME).locator(".em-selected")).to_have_count(1)
+    # Keyboard: Tab to a marker, Enter selects it.
+    title = trip["title"].iloc[0]
+    marker = page.frame_locator(MAP_FRAME).get_by_role("button", name=title, exact=True)
+    marker.focus()
+    marker.press("Enter")
+    expect(details_heading(page, title)).to_be_visible()
+    assert page.traffic.other == []
+
+
+def test_a_list_row_selects_and_a_marker_click_after_it_still_counts(page, server, trip):
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    first, last = trip["title"].iloc[0], trip["title"].iloc[-1]
+    click_marker(page, first)
+    expect(details_heading(page, first)).to_be_visible()
+    grid = page.get_by_test_id("stDataFrame")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # The list is a canvas: click the cell of the last row (35 px rows under a header).
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 35 * len(trip) + 17)
+    expect(details_heading(page, last)).to_be_visible()
+    # The marker clicked before the list changed the selection selects again.
+    click_marker(page, first)
+    expect(details_heading(page, first)).to_be_visible()
+
+
+def test_one_day_leaves_only_that_days_markers(page, server, trip):
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    expect(markers(page)).to_have_count(len(trip))
+    day = trip["day"].value_counts().idxmax()
+    page.get_by_role("radiogroup", name="Trip days").get_by_role(
+        "radio", name=short_day_text(date.fromisoformat(day)), exact=True).click()
+    expected = day_events(trip, day)
+    expect(markers(page)).to_have_count(len(expected))
+    titles = sorted(markers(page).evaluate_all("els => els.map(e => e.title)"))
+    assert titles == sorted(expected["title"])
+    expect(page).to_have_url(re.compile(rf"start={day}&end={day}"))
+
+
+def test_a_shared_link_restores_its_view(page, server, trip):
+    from playwright.sync_api import expect
+
+    day = trip["day"].iloc[-1]
+    chosen = day_events(trip, day).iloc[0]
+    page.goto(f"{server}/?start={day}&end={day}&event={chosen['id']}")
+    expect(details_heading(page, chosen["title"])).to_be_visible()
+    expect(markers(page)).to_have_count(len(day_events(trip, day)))
+    expect(page.frame_locator(MAP_FRAME).locator(".em-selected")).to_have_count(1)
+    year, month, dom = day.split("-")
+    start = page.get_by_role("group", name="Dates start date")
+    expect(start.get_by_role("spinbutton", name="day, Dates start date")).to_have_text(dom)
+    expect(page.get_by_role("radio", checked=True)).to_have_text(
+        short_day_text(date.fromisoformat(day)))
+    assert page.traffic.other == []
+
+
+def test_pan_and_zoom_do_not_rerun_the_page(page, server, trip):
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    expect(markers(page)).to_have_count(len(trip))
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    frame = next(f for f in page.frames if "st_folium" in f.url)
+    # streamlit-folium 0.27 sends the map's state from updateComponentValue, which reads
+    # returned_objects first and calls Streamlit.setComponentValue only when a returned
+    # object changed. Count both.
+    frame.evaluate("""() => {
+        const data = window.__GLOBAL_DATA__, wanted = data.returned_objects;
+        window.__updates = 0; window.__sent = 0;
+        Object.defineProperty(data, "returned_objects",
+            {get() { window.__updates += 1; return wanted; }});
+        const send = window.Streamlit.setComponentValue;
+        window.Streamlit.setComponentValue = (v) => { window.__sent += 1; return send(v); };
+    }""")
+    page.frame_locator(MAP_FRAME).get_by_role("button", name="Zoom in").click()
+    frame.wait_for_function("window.__updates >= 1")
+    box = page.locator(MAP_FRAME).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4, steps=5)
+    page.mouse.up()
+    frame.wait_for_function("window.__updates >= 2")
+    assert frame.evaluate("window.__sent") == 0
