@@ -8,6 +8,7 @@ a click in the browser names its event (see dashboard/clicks.py).
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
+from folium.utilities import JsCode
 
 from dashboard import assets
 from dashboard.countries import country_name
@@ -110,9 +112,19 @@ def marker_layout(events: pd.DataFrame, route: Route) -> pd.DataFrame:
 
 
 def _js_html(text: str) -> str:
-    # folium pastes tooltip text into a JavaScript template literal as HTML.
+    # folium pastes tooltip text into a JavaScript template literal as HTML. No "{" either:
+    # branca parses every rendered script as a Jinja template once more, where "{{ ... }}"
+    # in an event's text would run Python on the server.
     return (html.escape(text).replace("\\", "&#92;").replace("`", "&#96;")
-            .replace("$", "&#36;"))
+            .replace("$", "&#36;").replace("{", "&#123;"))
+
+
+def _js_text(text: str) -> JsCode:
+    """A JavaScript string literal of the text, inert in HTML and in a Jinja template."""
+    literal = json.dumps(text)  # ASCII only: U+2028 and its kin arrive escaped too
+    for char in "<>&'{":
+        literal = literal.replace(char, f"\\u{ord(char):04x}")
+    return JsCode(literal)
 
 
 class _Feature(MacroElement):
@@ -178,7 +190,7 @@ class _Legend(MacroElement):
             var {{ this.get_name() }} = L.control({position: "bottomleft"});
             {{ this.get_name() }}.onAdd = function () {
                 var div = L.DomUtil.create("div", "em-legend");
-                div.innerHTML = {{ this.html|tojson }};
+                div.innerHTML = {{ this.html_js }};
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
@@ -190,6 +202,7 @@ class _Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.html = html_text
+        self.html_js = _js_text(html_text).js_code  # category names are data: see _js_text
 
 
 CSS = f"""
@@ -313,8 +326,9 @@ def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
                               icon_anchor=(half - item.dx, half - item.dy),
                               class_name="em-icon em-event")
         icon.options["tooltip_anchor"] = [item.dx, item.dy - half]
-        marker = folium.Marker([item.lat, item.lon], icon=icon, title=row["title"],
-                               alt=row["title"], keyboard=True, rise_on_hover=True)
+        name = _js_text(row["title"])
+        marker = folium.Marker([item.lat, item.lon], icon=icon, title=name, alt=name,
+                               keyboard=True, rise_on_hover=True)
         marker.add_child(folium.Tooltip(_js_html(_tooltip(row, item.stop)).replace("\n", "<br>"),
                                         sticky=False, direction="top"))
         marker.add_child(_Feature({"id": str(item.id)}))

@@ -48,7 +48,9 @@ def test_one_focusable_marker_per_event_named_by_its_title(trip_events, trip_map
     by_id = trip_events.set_index("id")
     for marker in found:
         event_id = feature_of(marker)["properties"]["id"]
-        assert marker.options["title"] == marker.options["alt"] == by_id.loc[event_id, "title"]
+        # JavaScript string literals (see mapview._js_text), read back as JSON.
+        title, alt = (json.loads(marker.options[k].js_code) for k in ("title", "alt"))
+        assert title == alt == by_id.loc[event_id, "title"]
         assert marker.options["keyboard"] is True
         assert "em-event" in icon_of(marker).options["class_name"]
     assert sorted(feature_of(mk)["properties"]["id"] for mk in found) == sorted(
@@ -184,7 +186,7 @@ def test_text_from_the_data_cannot_break_out(trip_events):
     # Tooltips are JavaScript template literals: no ${...} may reach one.
     tooltips = re.findall(r"bindTooltip\(\s*`(.*?)`", html, flags=re.DOTALL)
     assert tooltips and not any("${" in t for t in tooltips)
-    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#96;&#36;{x}&#96;" in html
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#96;&#36;&#123;x}&#96;" in html
 
 
 @pytest.mark.parametrize("background", [*(c for c, _ in mapview.CATEGORY_STYLES.values()),
