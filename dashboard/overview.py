@@ -22,7 +22,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 def md_escape(text: str) -> str:
     """Text shown as itself in st.markdown, whatever characters it holds."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    # Every line break (Markdown reads "\r" as one too) becomes a space: a blank line
+    # would start a new block, and an indented line after it a code block.
+    return re.sub(r"\r\n?|\n", " ", _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def plural(n: int, noun: str) -> str:
