@@ -206,7 +206,9 @@ def remote_assets(page: str) -> list[str]:
     """URLs of scripts and stylesheets a page loads from the network."""
     found = [m["url"] for m in _SCRIPT_TAG.finditer(page)]
     found += [m["url"] for m in _LINK_TAG.finditer(page)]
-    found += re.findall(r"@import\s+(?:url\()?['\"]?([^'\")\s;]+)", page)
+    # Only in stylesheets: the same words in an event's text load nothing.
+    for css in re.findall(r"<style\b[^>]*>(.*?)</style\s*>", page, re.DOTALL | re.IGNORECASE):
+        found += re.findall(r"@import\s+(?:url\()?['\"]?([^'\")\s;]+)", css)
     return [u for u in found if re.match(r"\s*(?:https?:)?//", u, re.IGNORECASE)]
 
 
