@@ -187,10 +187,12 @@ class _Legend(MacroElement):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.control({position: "bottomleft"});
-            {{ this.get_name() }}.onAdd = function () {
+            var {{ this.get_name() }} = L.control({position: "topright"});
+            {{ this.get_name() }}.onAdd = function (map) {
                 var div = L.DomUtil.create("div", "em-legend");
                 div.innerHTML = {{ this.html_js }};
+                // Folded on a narrow map (a phone), where it would cover the markers.
+                div.querySelector("details").open = map.getSize().x >= 480;
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
@@ -228,6 +230,7 @@ CSS = f"""
   border: 4px solid {SELECTED_COLOUR}; box-shadow: 0 0 0 2px #fff, inset 0 0 0 2px #fff; }}
 .em-hub {{ width: 6px; height: 6px; border-radius: 50%; background: {ROUTE_COLOUR};
   box-shadow: 0 0 0 1.5px #fff; }}
+@media (max-width: 480px) {{ .leaflet-control-scale {{ display: none; }} }}
 .em-legend {{ background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 6px;
   font: 12px/1.4 system-ui, sans-serif; color: #111; box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
 .em-legend summary {{ cursor: pointer; font-weight: 600; }}
@@ -258,7 +261,7 @@ def legend_html(styles: dict[str, Style], with_route: bool) -> str:
                      f'x2="18" y2="5" stroke="{ROUTE_COLOUR}" stroke-width="3"/></svg>'
                      "Route; arrows point onward</li>")
         items.append("<li><b>1, 2…</b>&nbsp;stop numbers in time order</li>")
-    return f"<details open><summary>Legend</summary><ul>{''.join(items)}</ul></details>"
+    return f"<details><summary>Legend</summary><ul>{''.join(items)}</ul></details>"
 
 
 def bounds(layout: pd.DataFrame, route: Route) -> list[list[float]] | None:
