@@ -156,17 +156,32 @@ def _sync_url() -> None:
 # --- page parts ------------------------------------------------------------------------------
 
 
+MAX_PROBLEM_ROWS = 50  # a table wraps long messages; beyond this many, a scrolling grid
+
+
+def _problems_notice(dataset: Dataset) -> None:
+    if dataset.problems:
+        n = len(dataset.problems)
+        name = overview.md_escape(Path(dataset.source).name)
+        st.warning(f"{overview.plural(n, 'problem')} in {name}: the rows "
+                   "concerned are left out, every other event is shown. "
+                   "[See the problems](#problems)", icon=":material/warning:")
+
+
 def _problems(dataset: Dataset) -> None:
     if not dataset.problems:
         return
-    n = len(dataset.problems)
-    label = f"{overview.plural(n, 'problem')} in {Path(dataset.source).name}"
-    with st.expander(label, expanded=True, icon="⚠️"):
-        st.caption("Rows with problems are left out; every other event is shown.")
-        st.dataframe(
-            pd.DataFrame([(p.file, p.row, p.field, p.message) for p in dataset.problems],
-                         columns=["file", "row", "field", "message"]),
-            hide_index=True, width="stretch")
+    st.subheader("Problems", anchor="problems")
+    st.caption(f"In {overview.md_escape(dataset.source)}. Fix these rows and reload the page "
+               "to see them.")
+    table = pd.DataFrame([(Path(p.file).name, p.row, p.field, p.message)
+                          for p in dataset.problems],
+                         columns=["file", "row", "field", "message"])
+    if len(table) <= MAX_PROBLEM_ROWS:
+        # st.table reads its cells as Markdown; the messages quote the file's text.
+        st.table(table.map(overview.md_escape).set_index("file"))
+    else:
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _filters(days: list[str]) -> None:
@@ -204,7 +219,7 @@ def _details(events: pd.DataFrame, shown: pd.DataFrame, route: Route) -> None:
     stop = route.stop_of().get(view.event)
     st.markdown(overview.details_markdown(event, stop))
     st.button("Back to the overview", on_click=_select, args=("",), key="clear_selection",
-              icon="↩️")
+              icon=":material/arrow_back:")
 
 
 def _table(shown: pd.DataFrame, route: Route) -> None:
@@ -238,8 +253,47 @@ def _table(shown: pd.DataFrame, route: Route) -> None:
         })
 
 
+def _init_state(events: pd.DataFrame, days: list[str]) -> None:
+    st.session_state["bounds"] = (date.fromisoformat(days[0]), date.fromisoformat(days[-1]))
+    if "view" not in st.session_state:  # a new session: the URL says what to show
+        pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+        state, notes = FilterState.from_pairs(pairs)
+    else:
+        state, notes = _view(), st.session_state.get("notes", [])
+    state, more = state.fit(events)  # the file may have changed since the last run
+    st.session_state["view"] = state
+    st.session_state["notes"] = notes + more
+    _sync_widgets(days)
+
+
+def _notes() -> None:
+    if st.session_state["notes"]:
+        with st.container(border=True):
+            for note in st.session_state["notes"]:
+                st.warning(overview.md_escape(note), icon=":material/link:")
+            st.button("Dismiss", on_click=_dismiss_notes, key="dismiss_notes")
+
+
+def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route) -> None:
+    if shown.empty:
+        st.info(f"No events match: {overview.md_escape(view.describe(0, total))}. Widen the "
+                "dates (the data "
+                f"covers {span_text(*st.session_state['bounds'])}) or choose “All days”.",
+                icon=":material/search_off:")
+    fmap = mapview.build_map(shown, route, height=MAP_HEIGHT)
+    ring = mapview.highlight_layer(shown, route, view.event) if view.event else None
+    # The highlight travels as a feature group, so selecting does not rebuild the map.
+    key = f"map-{st.session_state.get('map_epoch', 0)}"
+    st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,
+              returned_objects=list(clicks.RETURNED_OBJECTS), feature_group_to_add=ring,
+              on_change=functools.partial(_on_map_click, key))
+    st.caption("Map tiles © OpenStreetMap contributors, loaded from openstreetmap.org; "
+               "offline, markers and route still work on a blank background.")
+
+
 def main() -> None:
     """Build the page."""
+    # An emoji icon, not a :material/...: one, whose favicon Streamlit fetches from Google Fonts.
     st.set_page_config(page_title="Event map", page_icon="🗺️", layout="wide")
     if not st.get_option("server.enableStaticServing"):
         st.error("The map's scripts (Leaflet) are served by this app, and static file serving "
@@ -264,53 +318,24 @@ def main() -> None:
         return
 
     days = sorted(events["day"].unique())
-    st.session_state["bounds"] = (date.fromisoformat(days[0]), date.fromisoformat(days[-1]))
-    if "view" not in st.session_state:
-        pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
-        state, notes = FilterState.from_pairs(pairs)
-        state, more = state.fit(events)
-        st.session_state["view"] = state
-        st.session_state["notes"] = notes + more
-    else:
-        state, more = _view().fit(events)  # the file may have changed since the last run
-        st.session_state["view"] = state
-        st.session_state["notes"] = st.session_state.get("notes", []) + more
-    _sync_widgets(days)
+    _init_state(events, days)
     view = _view()
-
     shown = view.apply(events)
     # Stops keep the whole trip's numbers when the filter hides some.
     route = build_route(shown, build_route(events).numbering())
+
     # The headline repeats the URL's filter values: Markdown must not read them.
     st.markdown(f"**{overview.md_escape(overview.headline(view, shown, len(events), route))}**")
-
-    if st.session_state["notes"]:
-        with st.container(border=True):
-            for note in st.session_state["notes"]:
-                st.warning(overview.md_escape(note), icon="🔗")
-            st.button("Dismiss", on_click=_dismiss_notes, key="dismiss_notes")
+    _problems_notice(dataset)
+    _notes()
     _filters(days)
-    if view.filtered and (view.countries or view.categories or view.participants or view.text):
+    if view.countries or view.categories or view.participants or view.text:
         st.button("Clear all filters", on_click=_clear_filters, key="clear_filters")
-
     map_col, info_col = st.columns([3, 2], gap="medium")
     with map_col:
-        if shown.empty:
-            st.info(f"No events match: {overview.md_escape(view.describe(0, len(events)))}. "
-                    "Widen the dates "
-                    f"(the data covers {span_text(*st.session_state['bounds'])}) or choose "
-                    "“All days”.", icon="🔎")
-        fmap = mapview.build_map(shown, route, height=MAP_HEIGHT)
-        ring = mapview.highlight_layer(shown, route, view.event) if view.event else None
-        key = f"map-{st.session_state.get('map_epoch', 0)}"
-        st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,
-                  returned_objects=list(clicks.RETURNED_OBJECTS), feature_group_to_add=ring,
-                  on_change=functools.partial(_on_map_click, key))
-        st.caption("Map tiles © OpenStreetMap contributors, loaded from openstreetmap.org; "
-                   "offline, markers and route still work on a blank background.")
+        _map(view, shown, len(events), route)
     with info_col, st.container(border=True):
         _details(events, shown, route)
-
     st.subheader(f"Events ({len(shown)} of {len(events)})" if view.filtered
                  else f"Events ({len(events)})")
     _table(shown, route)
@@ -319,6 +344,5 @@ def main() -> None:
                                                       if sources else "")))
     _problems(dataset)
     _sync_url()
-
 
 main()
