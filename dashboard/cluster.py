@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from branca.element import CssLink, Element, JavascriptLink
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.plugins import MarkerCluster
@@ -33,6 +34,7 @@ DEFAULT_FIELDS = ("place", "country", "day", "category")
 SCALE = 100_000
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")
 _SLUG_RE = re.compile(r"[^\s]+")
+_JINJA_OPENERS = {"{{": "{\\u007b", "{%": "{\\u0025", "{#": "{\\u0023"}
 
 
 def _b64(values: np.ndarray) -> str:
@@ -61,11 +63,17 @@ def _encode_column(name: str, label: str, values: pd.Series, *, table: bool,
 
 
 def _js_literal(payload: object) -> str:
-    # The literal lands inside a <script>: no "</script>", no JS-only line breaks, and no "{{"
-    # (streamlit-folium rewrites "{{'name'}}" in scripts).
+    # The literal lands inside a <script>: no "</script>" and no JS-only line breaks. Nor any
+    # Jinja delimiter: branca parses rendered fragments as templates again, where "{{ 7*7 }}"
+    # in a title would run, and streamlit-folium rewrites "{{'name'}}". Compact JSON has "{"
+    # followed by '"' or "}" only, so these pairs occur inside strings, where \\u escapes are
+    # the same text.
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace("\u2028", "\\u2028")
-            .replace("\u2029", "\\u2029").replace("{{", "{\\u007b"))
+    text = (text.replace("<", "\\u003c").replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029"))
+    for pair, escaped in _JINJA_OPENERS.items():
+        text = text.replace(pair, escaped)
+    return text
 
 
 def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELDS,
@@ -127,6 +135,17 @@ def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELD
     return {"n": int(len(rows)), "ll": _b64(coords), "ids": id_payload,
             "title": 0 if title else -1, "cols": columns, "colour": colour_column,
             "palette": palette}
+
+
+class _Verbatim(Element):
+    """Rendered text that goes into the page as it is, never parsed as a template again."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:  # noqa: ARG002 (branca's signature)
+        return self.text
 
 
 class EventCluster(JSCSSMixin, Layer):
@@ -285,3 +304,22 @@ var {{ this.get_name() }} = (function (map) {
 
     def _get_self_bounds(self) -> list[list[float | None]]:
         return self._bounds
+
+    def render(self, **kwargs) -> None:
+        """Add links, style and script to the figure.
+
+        branca's MacroElement.render wraps each rendered fragment in a new Element, which
+        compiles it as a Jinja template: megabytes of data lexed on every render, and event
+        text read as template code. The fragments go in verbatim here instead. The script
+        adds the layer to its map itself, so Layer.render's extra add statement is not needed.
+        """
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        module = self._template.module
+        figure.header.add_child(_Verbatim(module.header(self, kwargs)), name=self.get_name())
+        figure.script.add_child(_Verbatim(module.script(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)

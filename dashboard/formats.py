@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,9 @@ import pandas as pd
 from dashboard import atomic
 from dashboard.schema import DERIVED, FIELD_NAMES, EventsFileError, Problem, validate_frame
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# str.splitlines also splits at these; csv does not.
+_OTHER_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 # lat/lon come from the geometry in GeoJSON; the derived columns are the loader's own.
 RESERVED = frozenset(DERIVED)
 
@@ -51,11 +56,19 @@ def _kind(name: str, text: str) -> str:
     return "geojson" if text.lstrip().startswith("{") else "csv"
 
 
+def _lines(text: str) -> Iterable[str]:
+    """The lines csv needs, as io.StringIO(text, newline="") gives them (ends kept, split at
+    "\r\n", "\r" and "\n"), without StringIO's copy of the text at four bytes a character."""
+    if not _OTHER_BREAKS.search(text):
+        return text.splitlines(keepends=True)  # the same lines when these are absent
+    return (m.group() for m in _LINE.finditer(text))
+
+
 def read_csv_text(text: str, name: str) -> pd.DataFrame:
     """Raw CSV records as text columns, with a ``row`` label naming each record's line."""
     # strict: an unclosed quote is an error at the end of the data, not a silently merged row.
     # csv.reader rather than DictReader: lists are several times faster than a dict per row.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(text), strict=True)
     try:
         fieldnames = next(reader, None)
     except csv.Error as err:
@@ -75,72 +88,106 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
         raise EventsFileError(Problem(name, "line 1", "", "the header has one column "
                                       f"{header[0][:40]!r}; the file seems to use ';' between "
                                       "values. Save it with commas as separators."))
-    width = len(header)
-    rows: list[list[str]] = []
-    labels: list[str] = []
-    broken: list[Problem] = []
-    lines, records, failure = _numbered_records(text, reader)
-    # The common case, checked in C: every record complete, none blank.
-    simple = set(map(len, records)) <= {width} and all(map(str.strip, map("".join, records)))
-    if simple:
-        rows, labels = records, [f"line {n}" for n in lines]
-    for line, rec in () if simple else zip(lines, records, strict=True):
-        if not "".join(rec[:width]).strip():
-            continue  # blank lines are not events
-        if len(rec) > width:  # values beyond the header
-            broken.append(Problem(name, f"line {line}", "", f"the row has {len(rec)} values but "
-                                  f"the header names {width} columns; quote "
-                                  'values that contain commas ("Bogotá, Colombia").'))
-        else:
-            if len(rec) < width:
-                rec += [""] * (width - len(rec))
-            rows.append(rec)
-            labels.append(f"line {line}")
-    if failure:
-        line, err = failure
-        # What was read before the damage is kept; the rest cannot be split into values.
-        broken.append(Problem(name, f"line {line}", "", f"cannot read the rest of the file "
-                              f"({err}); a quoted value is probably not closed. Check the "
-                              'quotes (") on this line; the rows before it are kept.'))
+    try:
+        pieces, labels, broken = _frames(_regular_chunks(reader), header, name)
+    except _IrregularLinesError:
+        # A line break inside quotes, or broken quotes: read again, record by record, to
+        # name the line each record starts on.
+        reader = csv.reader(_lines(text), strict=True)
+        next(reader)  # the header, read fine before
+        pieces, labels, broken = _frames(_numbered_records(reader), header, name)
     for column in header:
         if column in RESERVED:
             broken.append(Problem(name, "line 1", column, f"the column name {column!r} is "
                                   "reserved (eventmap derives it); rename the column. Its values "
                                   "were left out."))
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = (pd.concat(pieces, ignore_index=True) if pieces
+             else pd.DataFrame(columns=header, dtype="str"))
     frame = frame.drop(columns=[c for c in header if c in RESERVED])
     frame["row"] = labels
     frame.attrs["problems"] = broken
     return frame
 
 
-def _numbered_records(text: str, reader: Any) -> tuple[
-        Sequence[int], list[list[str]], tuple[int, csv.Error] | None]:
-    """Each record after the header with the line it starts on, and (line, error) where the
-    text cannot be split any further."""
+Chunk = tuple[Sequence[int], list[list[str]], "tuple[int, csv.Error] | None"]
+_CHUNK_ROWS = 10_000
+
+
+class _IrregularLinesError(Exception):
+    """The quick reading cannot number the records' lines; read them one by one."""
+
+
+def _regular_chunks(reader: Any) -> Iterator[Chunk]:
+    # Parsed in C, a chunk at a time, while every record is one line: then line numbers
+    # follow from positions, and only a chunk's Python strings are alive at once.
     start = reader.line_num + 1
-    try:
-        records = list(reader)  # parsed in C: the fast path
-    except csv.Error:
-        records = None
-    if records is not None and reader.line_num == start - 1 + len(records):
-        # No record spans lines (no line breaks inside quotes): numbers follow from positions.
-        return range(start, start + len(records)), records, None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    next(reader)  # the header, read fine before
+    while True:
+        try:
+            records = list(itertools.islice(reader, _CHUNK_ROWS))
+        except csv.Error as err:
+            raise _IrregularLinesError from err
+        if not records:
+            return
+        if reader.line_num != start - 1 + len(records):
+            raise _IrregularLinesError
+        yield range(start, start + len(records)), records, None
+        start += len(records)
+
+
+def _numbered_records(reader: Any) -> Iterator[Chunk]:
+    # One record at a time, noting the line each starts on, up to where the text breaks.
     lines: list[int] = []
-    records = []
+    records: list[list[str]] = []
     start = reader.line_num + 1
+    failure = None
     while True:
         try:
             rec = next(reader)
         except StopIteration:
-            return lines, records, None
+            break
         except csv.Error as err:
-            return lines, records, (start, err)
+            failure = (start, err)
+            break
         lines.append(start)
         records.append(rec)
         start = reader.line_num + 1
+    yield lines, records, failure
+
+
+def _frames(chunks: Iterable[Chunk], header: list[str], name: str) -> tuple[
+        list[pd.DataFrame], list[str], list[Problem]]:
+    """Text columns and row labels of the records that are events, and the problems met."""
+    width = len(header)
+    pieces: list[pd.DataFrame] = []
+    labels: list[str] = []
+    broken: list[Problem] = []
+    for lines, records, failure in chunks:
+        # The common case, checked in C: every record complete, none blank.
+        if set(map(len, records)) <= {width} and all(map(str.strip, map("".join, records))):
+            rows = records
+            labels += [f"line {n}" for n in lines]
+        else:
+            rows = []
+            for line, rec in zip(lines, records, strict=True):
+                if not "".join(rec[:width]).strip():
+                    continue  # blank lines are not events
+                if len(rec) > width:  # values beyond the header
+                    broken.append(Problem(
+                        name, f"line {line}", "", f"the row has {len(rec)} values but the "
+                        f"header names {width} columns; quote values that contain commas "
+                        '("Bogotá, Colombia").'))
+                    continue
+                rows.append(rec + [""] * (width - len(rec)))
+                labels.append(f"line {line}")
+        # Compact text columns: at 100,000 rows, Python strings would take 100 MB more.
+        pieces.append(pd.DataFrame(rows, columns=header, dtype=object).astype("str"))
+        if failure:
+            line, err = failure
+            # What was read before the damage is kept; the rest cannot be split into values.
+            broken.append(Problem(name, f"line {line}", "", f"cannot read the rest of the file "
+                                  f"({err}); a quoted value is probably not closed. Check the "
+                                  'quotes (") on this line; the rows before it are kept.'))
+    return pieces, labels, broken
 
 
 def read_geojson_text(text: str, name: str) -> pd.DataFrame:
@@ -204,6 +251,7 @@ def parse_events(data: bytes, name: str) -> Dataset:
     try:
         text = _decode(data, name)
         raw = (read_geojson_text if _kind(name, text) == "geojson" else read_csv_text)(text, name)
+        del text  # megabytes at 100,000 events, not needed through validation
     except EventsFileError as err:
         return Dataset(_empty(), [err.problem], name)
     geometry_problems: list[Problem] = []  # features whose shape is wrong, not their fields

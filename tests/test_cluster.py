@@ -84,6 +84,21 @@ def test_text_is_data_never_markup():
     assert "innerHTML" not in script and "textContent" in script
 
 
+def test_template_syntax_in_event_text_is_neither_run_nor_broken():
+    # branca renders fragments as Jinja templates again; event text must survive that as text.
+    events = _events(4)
+    events.loc[0, "place"] = "{{ 7*7 }}"
+    events.loc[1, "place"] = "{% if true %}x{% endif %}"
+    events.loc[2, "place"] = "{# not a comment"
+    m = folium.Map()
+    EventCluster(events).add_to(m)
+    page = m.get_root().render()
+    found = re.search(r"var d = (\{.*?\});\n", page)
+    places = {c["name"]: c for c in json.loads(found.group(1))["cols"]}["place"]
+    assert places["list"][:3] == ["{{ 7*7 }}", "{% if true %}x{% endif %}", "{# not a comment"]
+    assert "49" not in re.sub(r'"ll":"[^"]*"', "", found.group(1))
+
+
 def test_rows_without_coordinates_are_left_out_and_bounds_fit_the_rest():
     events = _events(10)
     events.loc[3, ["lat", "lon"]] = np.nan

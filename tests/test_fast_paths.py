@@ -5,12 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dashboard import formats
 from dashboard.countries import countries_near, country_names, in_country
 from dashboard.formats import read_csv_text
 
 HEADER = "id,date,title\n"
 
 
+@pytest.fixture(params=[2, 10_000], ids=["chunks of 2", "one chunk"])
+def chunk_rows(request, monkeypatch):
+    """Records are read in chunks: labels must not depend on where a chunk ends."""
+    monkeypatch.setattr(formats, "_CHUNK_ROWS", request.param)
+
+
+@pytest.mark.usefixtures("chunk_rows")
 @pytest.mark.parametrize("body, labels", [
     # One line per record: the fast path numbers by position.
     ("a,1,x\nb,2,y\n", ["line 2", "line 3"]),
@@ -26,8 +34,11 @@ def test_csv_rows_are_labelled_with_the_line_they_start_on(body, labels):
     frame = read_csv_text(HEADER + body, "f.csv")
     assert frame["row"].tolist() == labels
     assert frame.attrs["problems"] == []
+    assert frame["id"].tolist() == [line.split(",")[0] for line in body.split("\n")
+                                    if line.strip(",\r") and not line.startswith("lines")]
 
 
+@pytest.mark.usefixtures("chunk_rows")
 def test_csv_problems_name_their_lines_after_blank_lines_and_multiline_values():
     body = 'a,1,x\n\nb,2,y,extra\nc,3,"multi\nline"\nd,4,w,extra\ne,5,"open\n'
     frame = read_csv_text(HEADER + body, "f.csv")
