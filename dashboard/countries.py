@@ -52,10 +52,12 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 def _neighbours(lat: Sequence[float], lon: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     # (n, NEIGHBOURS) country codes of the nearest places, and whether each is near enough.
     tree, codes = _places()
-    dist, idx = tree.query(_unit_vectors(np.asarray(lat, float), np.asarray(lon, float)),
-                           k=NEIGHBOURS, workers=-1)
+    # Event data repeats coordinates (a town's centre for all its events): look each up once.
+    which, points = pd.factorize(np.asarray(lat, float) + 1j * np.asarray(lon, float),
+                                 use_na_sentinel=False)
+    dist, idx = tree.query(_unit_vectors(points.real, points.imag), k=NEIGHBOURS, workers=-1)
     km = 2 * np.arcsin(np.clip(dist / 2, 0, 1)) * 6371.0
-    return codes[idx], km <= MAX_NEIGHBOUR_KM
+    return codes[idx][which], (km <= MAX_NEIGHBOUR_KM)[which]
 
 
 def countries_near(lat: Sequence[float], lon: Sequence[float]) -> list[set[str]]:
