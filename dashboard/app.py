@@ -29,6 +29,7 @@ from dashboard.route import Route, build_route, in_route_order  # noqa: E402
 MAP_HEIGHT = 520
 MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
 ALL_DAYS = "all"
+MAX_PROBLEM_ROWS = 50  # a table wraps long messages; beyond this many, a scrolling grid
 
 
 @st.cache_resource(show_spinner=False)
@@ -155,8 +156,6 @@ def _sync_url() -> None:
 
 # --- page parts ------------------------------------------------------------------------------
 
-
-MAX_PROBLEM_ROWS = 50  # a table wraps long messages; beyond this many, a scrolling grid
 
 
 def _problems_notice(dataset: Dataset) -> None:
@@ -340,9 +339,11 @@ def main() -> None:
                  else f"Events ({len(events)})")
     _table(shown, route)
     sources = sorted({s for s in events["source_name"] if s})
-    st.caption(overview.md_escape(f"Data: {path}" + (f" · Sources: {', '.join(sources)}"
-                                                      if sources else "")))
+    where = path.relative_to(settings.ROOT) if path.is_relative_to(settings.ROOT) else path
+    st.caption(overview.md_escape(f"Data: {where}" + (f" · Sources: {', '.join(sources)}"
+                                                       if sources else "")))
     _problems(dataset)
     _sync_url()
+
 
 main()
