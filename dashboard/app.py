@@ -59,7 +59,10 @@ def _argv() -> list[str]:
 
 
 # --- state -----------------------------------------------------------------------------------
-# st.session_state["view"] (a FilterState) is the truth; widgets and the URL follow it.
+# st.session_state["view"] (a FilterState) is the truth; widgets and the URL follow it. A new
+# filter widget gets a key, an on_change callback that writes its value into the view
+# (_set_view(replace(_view(), countries=...))), and a line in _sync_widgets that writes the
+# view back into the widget's state before it is drawn (for links and "Clear all filters").
 
 
 def _view() -> FilterState:
