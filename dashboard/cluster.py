@@ -107,18 +107,18 @@ def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELD
     spaced = bool(len(ids)) and not ids.str.fullmatch(_SLUG_RE.pattern).all()
     id_payload: str | list[str] = ids.tolist() if spaced else " ".join(ids)
 
-    labels = dict(labels or {})
+    labels = {name: name.replace("_", " ").capitalize() for name in events.columns} | dict(
+        labels or {})
     columns = []
     if title:
-        columns.append(_encode_column(title, labels.get(title, title), rows[title],
-                                      table=False))
+        columns.append(_encode_column(title, labels[title], rows[title], table=False))
     for name in fields:
-        columns.append(_encode_column(name, labels.get(name, name), rows[name], table=False))
+        columns.append(_encode_column(name, labels[name], rows[name], table=False))
     colour_column = -1
     palette: list[str] = [PALETTE[0]]
     if colour_by:
-        coloured = _encode_column(colour_by, labels.get(colour_by, colour_by),
-                                  rows[colour_by], table=True, show=colour_by in fields)
+        coloured = _encode_column(colour_by, labels[colour_by], rows[colour_by], table=True,
+                                  show=colour_by in fields)
         if colour_by in fields:
             columns[[c["name"] for c in columns].index(colour_by)] = coloured
         else:
@@ -155,7 +155,7 @@ class EventCluster(JSCSSMixin, Layer):
     ----------
     events : DataFrame with ``id``, ``lat``, ``lon`` and the ``fields`` columns.
     fields : columns shown in tooltip and popup, in this order.
-    labels : column -> label shown in the popup.
+    labels : column -> label shown in the popup (default: the column name, capitalized).
     title : a column shown first and used as each marker's accessible name; costs its text
         per event, so leave it out for very large data.
     colour_by, colours : the column that colours markers, and value -> hex colour (values
@@ -264,6 +264,8 @@ var {{ this.get_name() }} = (function (map) {
                       {direction: "top", offset: [0, -8]});
     {%- if this.popup %}
     group.bindPopup(function (layer) { return describe(layer, true); });
+    // The popup says all the tooltip says, and more: one box at a time.
+    group.on("popupopen", function () { group.closeTooltip(); });
     {%- endif %}
     map.addLayer(group);
     group.addLayers(markers);
