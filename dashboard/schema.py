@@ -94,7 +94,8 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
 
     ``raw`` must carry a ``row`` column with each record's label ("line 5", "feature 2").
     Valid events get typed ``lat``/``lon`` (NaN when absent) and the derived columns
-    ``instant`` (UTC timestamp, for ordering) and ``day`` (the event's local calendar date).
+    ``instant`` (UTC timestamp for ordering; midday UTC for a date alone) and ``day``
+    (the event's local calendar date).
     Extra columns are kept as they are. Rows with any problem are left out of the result.
     """
     df = raw.copy()
@@ -143,8 +144,11 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
     naive = dates.str.fullmatch(_NAIVE_DATETIME_RE)
     parsed = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     if is_date.any():
+        # A date without a time orders as midday UTC of that day: then it sorts after any timed
+        # event of an earlier local day and before any of a later one, for UTC offsets up to
+        # ±12 h (midnight UTC put "27 Mar, 23:15 −06:00" after a date-only 28 Mar).
         parsed[is_date] = pd.to_datetime(dates[is_date], format="%Y-%m-%d", errors="coerce",
-                                         utc=True)
+                                         utc=True) + pd.Timedelta(hours=12)
     if is_dt.any():
         parsed[is_dt] = pd.to_datetime(dates[is_dt].str.replace(" ", "T", n=1),
                                        format="ISO8601", errors="coerce", utc=True)

@@ -8,8 +8,8 @@ import pytest
 from dashboard.playback import Playlist, play_order
 from tests.sample_events import ROWS, make_events
 
-# sample_events in the schema's time order (see test_timeline for why mx-unlocated is 4th).
-ORDER = ["sv-visit", "co-talks", "co-signing", "mx-unlocated", "mx-press"]
+# sample_events in the schema's time order (see test_timeline for why mx-press is 4th).
+ORDER = ["sv-visit", "co-talks", "co-signing", "mx-press", "mx-unlocated"]
 
 
 @pytest.fixture
@@ -32,10 +32,10 @@ def test_same_instant_keeps_file_order():
 @pytest.mark.parametrize(("current", "after", "before"), [
     ("sv-visit", "co-talks", "sv-visit"),  # the first stays the first going back
     ("co-talks", "co-signing", "sv-visit"),
-    ("mx-unlocated", "mx-press", "co-signing"),
-    ("mx-press", "mx-press", "mx-unlocated"),  # the last stays the last going on
-    (None, "sv-visit", "mx-press"),  # nothing selected: next starts, previous ends
-    ("not-in-view", "sv-visit", "mx-press"),  # a hidden event, no instant known
+    ("mx-press", "mx-unlocated", "co-signing"),
+    ("mx-unlocated", "mx-unlocated", "mx-press"),  # the last stays the last going on
+    (None, "sv-visit", "mx-unlocated"),  # nothing selected: next starts, previous ends
+    ("not-in-view", "sv-visit", "mx-unlocated"),  # a hidden event, no instant known
 ])
 def test_next_and_previous(playlist, current, after, before):
     assert playlist.next(current) == after
@@ -45,10 +45,10 @@ def test_next_and_previous(playlist, current, after, before):
 @pytest.mark.parametrize(("at", "after", "before"), [
     # A selected event the filter hides: stepping goes on from its instant.
     ("2025-01-01T00:00Z", "co-talks", "sv-visit"),
-    ("2025-01-02T00:00Z", "co-signing", "sv-visit"),  # at co-talks' own instant
-    ("2025-01-02T12:00Z", "co-signing", "co-talks"),
+    ("2025-01-02T12:00Z", "co-signing", "sv-visit"),  # at co-talks' own instant (midday UTC)
+    ("2025-01-02T13:00Z", "co-signing", "co-talks"),
     ("2024-01-01T00:00Z", "sv-visit", "sv-visit"),  # before everything
-    ("2026-01-01T00:00Z", "mx-press", "mx-press"),  # after everything
+    ("2026-01-01T00:00Z", "mx-unlocated", "mx-unlocated"),  # after everything
 ])
 def test_stepping_from_a_hidden_event(playlist, at, after, before):
     instant = pd.Timestamp(at)
@@ -58,7 +58,7 @@ def test_stepping_from_a_hidden_event(playlist, at, after, before):
 
 def test_ends(playlist):
     assert playlist.is_first("sv-visit") and not playlist.is_first("co-talks")
-    assert playlist.is_last("mx-press") and not playlist.is_last("mx-unlocated")
+    assert playlist.is_last("mx-unlocated") and not playlist.is_last("mx-press")
     assert not playlist.is_first(None) and not playlist.is_last(None)
 
 
@@ -67,7 +67,7 @@ def test_ends(playlist):
     ("hidden", ORDER),
     ("sv-visit", ORDER[1:]),  # goes on after the selected event
     ("co-signing", ORDER[3:]),
-    ("mx-press", ORDER),  # at the end: starts over
+    ("mx-unlocated", ORDER),  # at the end: starts over
 ])
 def test_play_sequence(playlist, current, sequence):
     assert playlist.sequence(current) == sequence
@@ -81,8 +81,8 @@ def test_play_ticks_walk_the_sequence_and_pause_at_the_end(playlist):
         nxt, playing = playlist.play_step(shown[-1])
         shown.append(nxt)
     # The last tick shows the last event and says stop; no extra tick repeats it.
-    assert shown == ["co-signing", "mx-unlocated", "mx-press"]
-    assert playlist.play_step("mx-press") == ("mx-press", False)
+    assert shown == ["co-signing", "mx-press", "mx-unlocated"]
+    assert playlist.play_step("mx-unlocated") == ("mx-unlocated", False)
     assert playlist.play_step(None) == ("sv-visit", True)
 
 
@@ -102,7 +102,7 @@ def test_empty_view_frame():
 
 
 @pytest.mark.parametrize(("current", "label"), [
-    ("sv-visit", "1 of 5"), ("mx-press", "5 of 5"), (None, "5 events"), ("hidden", "5 events"),
+    ("sv-visit", "1 of 5"), ("mx-unlocated", "5 of 5"), (None, "5 events"), ("hidden", "5 events"),
 ])
 def test_position_label(playlist, current, label):
     assert playlist.position_label(current) == label

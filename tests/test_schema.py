@@ -46,7 +46,7 @@ def test_valid_row_gets_types_defaults_and_derived_columns():
     assert rec["date_basis"] == rec["place_basis"] == "stated"
     assert rec["notes"] == "kept"
     assert rec["day"] == "2025-03-27"
-    assert rec["instant"] == pd.Timestamp("2025-03-27", tz="UTC")
+    assert rec["instant"] == pd.Timestamp("2025-03-27T12:00", tz="UTC")  # a date alone: midday UTC
 
 
 def test_datetime_with_offset_keeps_local_day_and_orders_in_utc():

@@ -40,8 +40,9 @@ def _params(spec: dict) -> list[dict]:
 def test_timeline_data_one_row_per_event_in_time_order(events):
     data = timeline_data(events.iloc[::-1])
     # By the schema's instant, as route and playback order them: a date-only event counts
-    # from midnight UTC of its day, so mx-unlocated (4 Jan) comes before mx-press (05:15 UTC).
-    assert list(data["id"]) == ["sv-visit", "co-talks", "co-signing", "mx-unlocated", "mx-press"]
+    # as midday UTC of its day, so mx-press (3 Jan 23:15 -06:00 = 4 Jan 05:15 UTC) comes
+    # before mx-unlocated (4 Jan).
+    assert list(data["id"]) == ["sv-visit", "co-talks", "co-signing", "mx-press", "mx-unlocated"]
     row = data.set_index("id")
     # Local time as written; a date-only event at midday of its day.
     assert row.loc["co-signing", "at"] == "2025-01-02T10:30:00Z"
@@ -56,7 +57,7 @@ def test_timeline_data_one_row_per_event_in_time_order(events):
 
 @pytest.mark.parametrize(("lane", "lanes"), [
     ("country", ["El Salvador", "Colombia", "Colombia", "Mexico", "Mexico"]),
-    ("category", ["Visit", "Meeting", "Signing", "Tour", "Press conference"]),
+    ("category", ["Visit", "Meeting", "Signing", "Press conference", "Tour"]),
 ])
 def test_timeline_lanes(events, lane, lanes):
     assert list(timeline_data(events, lane=lane)["lane"]) == lanes
