@@ -138,3 +138,24 @@ def test_hostile_query_string_with_no_match(page):
     at = page({"q": HOSTILE_QUERY["q"]})
     text = _check(at)
     assert "No events match" in text
+
+
+def test_the_page_keeps_no_mutable_state_between_sessions():
+    # Streamlit runs app.py once per rerun of every session in one process: a module-level
+    # list or dict there would be shared by all users. Per-user state lives in
+    # st.session_state; shared caches (st.cache_data) hand out copies.
+    import ast
+
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            value = node.value
+            immutable = isinstance(value, ast.Constant) or (
+                isinstance(value, ast.Tuple)
+                and all(isinstance(e, ast.Constant) for e in value.elts)) or (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                and value.func.id in ("str", "int", "float", "tuple", "frozenset"))
+            assert immutable, f"module-level state in app.py: {ast.unparse(node)}"
+        if isinstance(node, ast.Global):
+            raise AssertionError("app.py uses a global statement")
+    assert "global " not in APP.read_text(encoding="utf-8")
