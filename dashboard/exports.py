@@ -16,9 +16,9 @@ import pandas as pd
 
 from dashboard.assets import ASSETS
 from dashboard.countries import country_name
+from dashboard.dates import format_when, parse_when
 from dashboard.filters import category_label
 from dashboard.formats import to_csv_text, to_geojson_text
-from dashboard.timefmt import format_when, parse_when
 
 if TYPE_CHECKING:
     import folium

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import quote
 
 import pandas as pd
 
 from dashboard.countries import country_name
-from dashboard.dates import day_text, span_text
+from dashboard.dates import format_when, span_text
 from dashboard.filters import FilterState, category_label
 from dashboard.route import Route, Stop
 
-# English names on purpose: strftime's %a follows the server's locale.
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Characters Markdown (and Streamlit's extensions: $math$, :emoji:, :red[...]) would read.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
@@ -70,21 +68,6 @@ def stop_line(stop: Stop) -> str:
             f"{stop.days_text} · {plural(len(stop.event_ids), 'event')}")
 
 
-def when_text(date_field: str) -> str:
-    """The event's date, with its local time when it has one: "Thu 27 Mar 2025, 10:30 UTC-05:00"."""
-    day = date.fromisoformat(date_field[:10])
-    text = f"{WEEKDAYS[day.weekday()]} {day_text(day)}"
-    if len(date_field) > 10:
-        moment = datetime.fromisoformat(date_field)
-        offset = moment.utcoffset()
-        text += f", {moment:%H:%M}"
-        if offset is not None:
-            minutes = int(offset.total_seconds() // 60)
-            sign = "+" if minutes >= 0 else "-"
-            text += f" UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    return text
-
-
 def source_link(name: str, url: str) -> str:
     """The source as Markdown: a link only for http(s) URLs, otherwise just the name."""
     label = md_escape(name or url or "source")
@@ -101,7 +84,7 @@ def details_markdown(event: Mapping[str, object], stop: Stop | None) -> str:
         return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
     lines = [f"#### {md_escape(text('title'))}"]
-    when = when_text(text("date"))
+    when = format_when(text("date"))
     if text("date_basis") == "inferred":
         when += " · _date inferred_"
     lines.append(f"**Date:** {when}")

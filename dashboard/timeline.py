@@ -9,9 +9,9 @@ import altair as alt
 import pandas as pd
 
 from dashboard.countries import country_name
+from dashboard.dates import format_when, wall_time
 from dashboard.filters import category_label
 from dashboard.mapview import SELECTED_COLOUR, category_styles
-from dashboard.timefmt import format_when, wall_time
 
 # The point selection's name: st.altair_chart(..., on_select="rerun") returns the clicked
 # event under state["selection"][SELECTION], as [{"id": ...}].

@@ -1,4 +1,4 @@
-"""Event times in their local time, and date spans, as tables."""
+"""Dates, event times in their local time, and date spans, as tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.timefmt import (
+from dashboard.dates import (
     events_span,
     format_day,
     format_offset,
