@@ -30,6 +30,19 @@ MIME_TYPES = {"csv": "text/csv", "geojson": "application/geo+json", "ics": "text
 UID_DOMAIN = "eventmap"
 
 
+def file_name(source: str, kind: str) -> str:
+    """A download's file name, from the data's: ('data/events.geojson', 'ics') -> 'events.ics'.
+
+    The map page is '<name>-map.html'. Characters that file systems or browsers treat
+    specially become '_'.
+
+    >>> file_name("My trip (v2).csv", "html")
+    'My_trip_v2-map.html'
+    """
+    stem = re.sub(r"[^\w.-]+", "_", Path(source.replace("\\", "/")).stem).strip("._") or "events"
+    return f"{stem}-map.html" if kind == "html" else f"{stem}.{kind}"
+
+
 def to_csv_bytes(events: pd.DataFrame) -> bytes:
     """The events as a UTF-8 CSV file that loads back to the same events."""
     return to_csv_text(events).encode("utf-8")

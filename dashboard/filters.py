@@ -194,6 +194,22 @@ class FilterState:
         return " · ".join(parts)
 
 
+def choices(events: pd.DataFrame, state: FilterState) -> dict[str, list[str]]:
+    """What each multi-valued filter offers: the events' values, and any the state names.
+
+    Countries are sorted by name, categories by label, participants by name; values the state
+    names that the events lack (from a link) stay choosable, so they can be seen and removed.
+    """
+    countries = set(events["country"]) | set(state.countries)
+    categories = (set(events["category"]) - {""}) | set(state.categories)
+    return {
+        "countries": sorted(countries, key=lambda c: (country_name(c).casefold(), c)),
+        "categories": sorted(categories, key=lambda c: (category_label(c).casefold(), c)),
+        "participants": sorted(set(participant_names(events)) | set(state.participants),
+                               key=str.casefold),
+    }
+
+
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 

@@ -374,3 +374,18 @@ def test_standalone_html_clusters_and_escaped_scripts_work(browser, tricky_map, 
     assert page.evaluate("window.broken === undefined")
     assert errors == []
     page.close()
+
+
+@pytest.mark.parametrize(("source", "kind", "name"), [
+    ("data/events.geojson", "csv", "events.csv"),
+    ("data/events.geojson", "ics", "events.ics"),
+    ("trip.csv", "geojson", "trip.geojson"),
+    ("trip.csv", "html", "trip-map.html"),
+    ("My trip (v2).csv", "csv", "My_trip_v2.csv"),
+    ("C:\\Users\\me\\trip.csv", "csv", "trip.csv"),
+    ("..", "csv", "events.csv"),
+    ("", "ics", "events.ics"),
+    ("Bogotá día.geojson", "csv", "Bogotá_día.csv"),
+])
+def test_file_name(source, kind, name):
+    assert exports.file_name(source, kind) == name

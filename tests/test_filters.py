@@ -11,6 +11,7 @@ import pytest
 from dashboard.filters import (
     FilterState,
     category_label,
+    choices,
     participant_name,
     participant_names,
 )
@@ -185,3 +186,23 @@ def test_participant_names(trip_events):
 ])
 def test_category_label(category, label):
     assert category_label(category) == label
+
+
+def test_choices_offer_the_events_values_sorted_by_what_people_read(trip_events):
+    assert choices(trip_events, FilterState()) == {
+        "countries": ["CO", "SV", "MX"],  # Colombia, El Salvador, Mexico
+        "categories": ["meeting", "press_conference", "signing", "visit"],
+        "participants": ["Ana Pérez", "Claudia Sheinbaum", "Gustavo Petro", "Luis Gómez"],
+    }
+
+
+def test_choices_keep_what_a_link_names_that_the_events_lack(trip_events):
+    state = FilterState(countries=("AR",), categories=("protest",), participants=("Nobody",))
+    options = choices(trip_events, state)
+    assert options["countries"] == ["AR", "CO", "SV", "MX"]  # Argentina first
+    assert "protest" in options["categories"] and "Nobody" in options["participants"]
+
+
+def test_choices_leave_out_an_empty_category(trip_events):
+    events = trip_events.assign(category=["", *trip_events["category"].iloc[1:]])
+    assert "" not in choices(events, FilterState())["categories"]
