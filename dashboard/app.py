@@ -21,7 +21,7 @@ from streamlit_folium import st_folium  # noqa: E402
 from dashboard import assets, clicks, mapview, overview, settings  # noqa: E402
 from dashboard.countries import country_name  # noqa: E402
 from dashboard.dates import short_day_text, span_text  # noqa: E402
-from dashboard.filters import FilterState, category_label  # noqa: E402
+from dashboard.filters import FilterState, category_label, choices  # noqa: E402
 from dashboard.formats import Dataset, load_events  # noqa: E402
 from dashboard.located import require_coordinates  # noqa: E402
 from dashboard.route import Route, build_route, in_route_order  # noqa: E402
@@ -29,6 +29,7 @@ from dashboard.route import Route, build_route, in_route_order  # noqa: E402
 MAP_HEIGHT = 520
 MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
 ALL_DAYS = "all"
+FILTER_FIELDS = ("countries", "categories", "participants")  # the multi-select filters
 MAX_PROBLEM_ROWS = 50  # a table wraps long messages; beyond this many, a scrolling grid
 
 
@@ -103,6 +104,14 @@ def _on_day() -> None:
         _dates_to_view(day, day)
 
 
+def _on_multi(field: str) -> None:
+    _set_view(replace(_view(), **{field: tuple(st.session_state.get(f"f_{field}") or ())}))
+
+
+def _on_text() -> None:
+    _set_view(replace(_view(), text=(st.session_state.get("f_text") or "").strip()))
+
+
 def _on_map_click(key: str) -> None:
     event_id = clicks.clicked_event(st.session_state.get(key))
     if event_id:
@@ -148,6 +157,11 @@ def _sync_widgets(days: list[str]) -> None:
         day = None
     if st.session_state.get("day") != day:
         st.session_state["day"] = day
+    for field in FILTER_FIELDS:
+        if st.session_state.get(f"f_{field}") != list(getattr(view, field)):
+            st.session_state[f"f_{field}"] = list(getattr(view, field))
+    if st.session_state.get("f_text") != view.text:
+        st.session_state["f_text"] = view.text
 
 
 def _sync_url() -> None:
@@ -186,7 +200,7 @@ def _problems(dataset: Dataset) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _filters(days: list[str]) -> None:
+def _filters(days: list[str], events: pd.DataFrame) -> None:
     first, last = st.session_state["bounds"]
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     left.date_input("Dates", min_value=first, max_value=last, key="dates", on_change=_on_dates,
@@ -195,6 +209,18 @@ def _filters(days: list[str]) -> None:
         labels = {ALL_DAYS: "All days"} | {d: short_day_text(date.fromisoformat(d)) for d in days}
         right.pills("Trip days", list(labels), format_func=labels.__getitem__, key="day",
                     on_change=_on_day, help="One click shows one day of the trip.")
+    options = choices(events, _view())
+    cols = st.columns(4, vertical_alignment="bottom")
+    for col, (field, label, show, anyone) in zip(cols, (
+            ("countries", "Countries", country_name, "All countries"),
+            ("categories", "Categories", category_label, "All categories"),
+            ("participants", "Participants", str, "Anyone")), strict=False):
+        col.multiselect(label, options[field], format_func=show, key=f"f_{field}",
+                        on_change=_on_multi, args=(field,), placeholder=anyone)
+    cols[3].text_input("Search", key="f_text", on_change=_on_text, max_chars=200,
+                       placeholder="Words in title, summary, people",
+                       help="Shows events whose title, summary, participants or place contain "
+                            "every word; press Enter to search.")
 
 
 def _glance(shown: pd.DataFrame, route: Route) -> None:
@@ -330,7 +356,7 @@ def main() -> None:
     st.markdown(f"**{overview.md_escape(overview.headline(view, shown, len(events), route))}**")
     _problems_notice(dataset)
     _notes()
-    _filters(days)
+    _filters(days, events)
     if view.countries or view.categories or view.participants or view.text:
         st.button("Clear all filters", on_click=_clear_filters, key="clear_filters")
     map_col, info_col = st.columns([3, 2], gap="medium")

@@ -39,10 +39,11 @@ def days_span(events: pd.DataFrame) -> tuple[date, date] | None:
 
 def headline(state: FilterState, shown: pd.DataFrame, total: int, route: Route) -> str:
     """One line on what is shown: "All 7 events · 26–28 Mar 2025 · 4 stops · 5,161 km"."""
-    parts = [state.describe(len(shown), total)]
+    count, _, rest = state.describe(len(shown), total).partition(" · ")
+    parts = [count, rest] if rest else [count]
     span = days_span(shown)
     if span and not (state.start or state.end):
-        parts.insert(1, span_text(*span))
+        parts.insert(1, span_text(*span))  # the days first, as when the dates are filtered
     if not shown.empty:
         parts.append(plural(len(route.stops), "stop"))
         if route.legs:
