@@ -1,0 +1,190 @@
+"""Time a page in a real browser: from page load to clustered markers, and click to selection.
+
+Usage: ``python -m bench.browser [--sizes 10000,100000] [--page cluster|app]``
+
+Starts ``streamlit run`` on a local port with ``EVENTMAP_DATA`` set to synthetic events, opens
+the page in headless Chromium (``/usr/bin/chromium``) with every request beyond 127.0.0.1
+blocked, and reports: seconds from navigation to the map's frame, to the first cluster icon,
+until every event is in a cluster (the plugin loads in chunks), from a click on a single
+marker (reached by clicking clusters, as a person would) to the page showing that event, and
+for a second visit (a new session, the server's caches warm) to the first cluster icon.
+The "cluster" page is bench/pages/cluster_page.py, served from a temporary folder with the
+vendored Leaflet files; "app" is dashboard/app.py. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+FRAME = "iframe[title='streamlit_folium.st_folium']"
+# Index of the first element matching a selector that lies wholly inside the map's view
+# (markers just outside it are in the page too), or -1.
+INSIDE = """(body, selector) => {
+    const view = document.querySelector(".leaflet-container").getBoundingClientRect();
+    return Array.from(document.querySelectorAll(selector)).findIndex(el => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.left >= view.left + 20 && r.right <= view.right - 20
+            && r.top >= view.top + 20 && r.bottom <= view.bottom - 20;
+    });
+}"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _page_script(page: str, folder: Path) -> Path:
+    if page == "app":
+        return ROOT / "dashboard" / "app.py"
+    sys.path.insert(0, str(ROOT))
+    from dashboard import assets
+
+    # Streamlit serves static/ beside the main script: give the page its own copy.
+    script = folder / "cluster_page.py"
+    shutil.copy(ROOT / "bench" / "pages" / "cluster_page.py", script)
+    text = script.read_text(encoding="utf-8").replace(
+        "ROOT = str(Path(__file__).resolve().parents[2])", f"ROOT = {str(ROOT)!r}")
+    script.write_text(text, encoding="utf-8")
+    assets.install(folder / "static" / "vendor")
+    return script
+
+
+def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dict[str, object]:
+    """Seconds to the map frame, to clusters, and from a marker click to its selection."""
+    from playwright.sync_api import expect, sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="eventmap-browser-"))
+    port = _port()
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(_page_script(page, folder)),
+         "--server.headless", "true", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.fileWatcherType", "none", "--server.enableStaticServing",
+         "true", "--browser.gatherUsageStats", "false"],
+        cwd=folder, env=dict(os.environ, EVENTMAP_DATA=str(data)), stdout=log,
+        stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    out: dict[str, object] = {}
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url + "_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            outside: list[str] = []
+
+            def route(request_route):
+                url = request_route.request.url
+                if url.startswith(("http://127.0.0.1", "data:", "blob:")):
+                    request_route.continue_()
+                else:  # map tiles are expected; anything else would be a CDN or a leak
+                    if "tile.openstreetmap.org" not in url:
+                        outside.append(url)
+                    request_route.abort()
+
+            tab.route("**/*", route)
+            start = time.perf_counter()
+            tab.goto(url)
+            tab.locator(FRAME).wait_for(timeout=wait_s * 1000)
+            out["frame_s"] = time.perf_counter() - start
+            frame = tab.frame_locator(FRAME)
+            clusters, pins = frame.locator(".marker-cluster"), frame.locator(".evc-pin")
+            expect(clusters.first).to_be_visible(timeout=wait_s * 1000)
+            out["clusters_s"] = time.perf_counter() - start
+            out["cluster_icons"] = clusters.count()
+            # Chunked loading shows clusters while later markers are still being added.
+            frame.locator("body").evaluate(
+                """(body, n) => new Promise(done => { const check = () => {
+                    const g = Object.values(window.map._layers)
+                        .find(l => l instanceof L.MarkerClusterGroup);
+                    if (g && g._topClusterLevel.getChildCount() === n) { done(); }
+                    else { setTimeout(check, 50); } }; check(); })""", len(titles))
+            out["all_clustered_s"] = time.perf_counter() - start
+            for _ in range(25):
+                if frame.locator("body").evaluate(INSIDE, ".evc-pin") >= 0:
+                    break
+                clusters.nth(max(0, frame.locator("body").evaluate(INSIDE, ".marker-cluster"))
+                             ).click()
+                tab.wait_for_timeout(800)
+            pin = pins.nth(frame.locator("body").evaluate(INSIDE, ".evc-pin"))
+            event_id = pin.evaluate(
+                "el => Object.values(window.map._layers)"
+                ".find(l => l instanceof L.MarkerClusterGroup)"
+                ".getLayers().find(m => m._icon === el).feature.properties.id")
+            shown = titles[event_id] if page == "app" else event_id
+            start = time.perf_counter()
+            pin.click()
+            expect(tab.get_by_text(re.compile(re.escape(shown))).first).to_be_visible(
+                timeout=wait_s * 1000)
+            out["click_to_selection_s"] = time.perf_counter() - start
+            out["requests_beyond_localhost"] = len(outside)
+            # The next visitor: a new session, with the server's caches warm.
+            second = browser.new_page(viewport={"width": 1280, "height": 900})
+            second.route("**/*", route)
+            start = time.perf_counter()
+            second.goto(url)
+            expect(second.frame_locator(FRAME).locator(".marker-cluster").first).to_be_visible(
+                timeout=wait_s * 1000)
+            out["next_visit_clusters_s"] = time.perf_counter() - start
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(20)
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--page", choices=("cluster", "app"), default="cluster")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--wait", type=float, default=120, help="seconds to wait for a step")
+    parser.add_argument("--data-dir", help="keep the synthetic files here")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from bench.synthetic import synthetic_events
+    from dashboard.formats import write_events
+
+    folder = Path(args.data_dir or tempfile.mkdtemp(prefix="eventmap-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print("| events | page | to map frame s | to clusters s | all clustered s | cluster icons | "
+          "click to selection s | next visit: to clusters s | non-tile requests beyond "
+          "localhost |\n|---|---|---|---|---|---|---|---|---|")
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        events = synthetic_events(size, seed=args.seed)
+        data = folder / f"events-{size}-seed{args.seed}.csv"
+        if not data.exists():
+            write_events(events, data)
+        r = measure(args.page, data, dict(zip(events["id"], events["title"], strict=True)),
+                    args.wait)
+        print(f"| {size:,} | {args.page} | {r['frame_s']:.1f} | {r['clusters_s']:.1f} | "
+              f"{r['all_clustered_s']:.1f} | {r['cluster_icons']} | "
+              f"{r['click_to_selection_s']:.2f} | {r['next_visit_clusters_s']:.1f} | "
+              f"{r['requests_beyond_localhost']} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
