@@ -18,11 +18,12 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets, clicks, mapview, overview, settings  # noqa: E402
+from dashboard import assets, clicks, mapview, overview, settings, upload  # noqa: E402
 from dashboard.countries import country_name  # noqa: E402
 from dashboard.dates import short_day_text, span_text  # noqa: E402
 from dashboard.filters import FilterState, category_label, choices  # noqa: E402
 from dashboard.formats import Dataset, load_events  # noqa: E402
+from dashboard.geocode import Cache, CacheError  # noqa: E402
 from dashboard.located import require_coordinates  # noqa: E402
 from dashboard.route import Route, build_route, in_route_order  # noqa: E402
 
@@ -57,6 +58,76 @@ def _argv() -> list[str]:
     if sys.argv and Path(sys.argv[0]).resolve() == Path(__file__).resolve():
         return sys.argv[1:]
     return []
+
+
+# --- your own data --------------------------------------------------------------------------
+# An uploaded file lives in this session's state only: other sessions never see it.
+
+
+def _uploader_key() -> str:
+    # A new key empties the uploader (its value cannot be set from code).
+    return f"upload_file_{st.session_state.get('upload_epoch', 0)}"
+
+
+def _back_to_file() -> None:
+    st.session_state["upload_epoch"] = st.session_state.get("upload_epoch", 0) + 1
+    st.session_state.pop("upload", None)
+
+
+def _geocode_cache():
+    if "geocode_cache" not in st.session_state:
+        try:
+            st.session_state["geocode_cache"] = upload.session_cache()
+        except CacheError:
+            st.session_state["geocode_cache"] = Cache()  # an unusable file: start empty
+    return st.session_state["geocode_cache"]
+
+
+def _uploaded() -> upload.Upload | None:
+    """The file uploaded in this session, read again only when it or the online switch changes."""
+    file = st.session_state.get(_uploader_key())
+    if file is None:
+        st.session_state.pop("upload", None)
+        return None
+    online = bool(st.session_state.get("online_geocoding"))
+    done = st.session_state.get("upload")
+    if done is not None and st.session_state.get("upload_read") == (file.file_id, online):
+        return done
+    source = None
+    if online:
+        try:
+            source = upload.online_source(os.environ)
+        except ValueError as err:
+            st.error(f"Online geocoding is off: {overview.md_escape(str(err))}",
+                     icon=":material/cloud_off:")
+    wait = ": looking places up online, one a second" if source else ""
+    with st.spinner(f"Reading {overview.md_escape(file.name)}{wait}…"):
+        done = upload.read_upload(file.name, file.getvalue(), cache=_geocode_cache(),
+                                  online=source)
+    st.session_state["upload"] = done
+    st.session_state["upload_read"] = (file.file_id, online)
+    return done
+
+
+def _data_panel(label: str, uploaded: upload.Upload | None, file_label: str) -> None:
+    with st.sidebar:
+        st.header("Data")
+        st.caption(f"Showing {overview.md_escape(label)}.")
+        st.file_uploader(
+            "Your own events", type=list(upload.UPLOAD_TYPES), key=_uploader_key(),
+            max_upload_size=upload.MAX_UPLOAD_MB,
+            help=f"A CSV or GeoJSON file in the event schema (see the README), up to "
+                 f"{upload.MAX_UPLOAD_MB} MB. It stays in this browser tab's session: nobody "
+                 "else sees it, and reloading the page forgets it.")
+        st.toggle("Online geocoding", key="online_geocoding",
+                  help="Rows without coordinates are located through the geocoding cache and "
+                       "an offline gazetteer of towns and cities. Turn this on to ask "
+                       "OpenStreetMap's Nominatim for the places those lack (one a second, at "
+                       f"most {upload.MAX_ONLINE_PLACES} per file). Off, the page sends no "
+                       "request anywhere.")
+        if uploaded is not None:
+            st.button(f"Back to {file_label}", on_click=_back_to_file, key="back_to_file",
+                      icon=":material/undo:")
 
 
 # --- state -----------------------------------------------------------------------------------
@@ -184,12 +255,13 @@ def _problems_notice(dataset: Dataset) -> None:
                    "[See the problems](#problems)", icon=":material/warning:")
 
 
-def _problems(dataset: Dataset) -> None:
+def _problems(dataset: Dataset, uploaded: bool = False) -> None:
     if not dataset.problems:
         return
     st.subheader("Problems", anchor="problems")
-    st.caption(f"In {overview.md_escape(dataset.source)}. Fix these rows and reload the page "
-               "to see them.")
+    again = "upload the file again" if uploaded else "reload the page"
+    st.caption(f"In {overview.md_escape(dataset.source)}. Fix these rows and {again} to see "
+               "them.")
     table = pd.DataFrame([(Path(p.file).name, p.row, p.field, p.message)
                           for p in dataset.problems],
                          columns=["file", "row", "field", "message"])
@@ -221,6 +293,28 @@ def _filters(days: list[str], events: pd.DataFrame) -> None:
                        placeholder="Words in title, summary, people",
                        help="Shows events whose title, summary, participants or place contain "
                             "every word; press Enter to search.")
+
+
+def _located_notice(uploaded: upload.Upload | None) -> None:
+    if uploaded is not None and uploaded.summary():
+        st.info(f"{overview.md_escape(uploaded.summary())} [See where](#located)",
+                icon=":material/travel_explore:")
+
+
+def _located(uploaded: upload.Upload | None) -> None:
+    if uploaded is None or not uploaded.located:
+        return
+    st.subheader("Places located", anchor="located")
+    st.caption(f"In {overview.md_escape(uploaded.name)}: rows without coordinates, and where "
+               "the page found them. Check them on the map; give lat and lon in the file for "
+               "any that are wrong.")
+    st.dataframe(pd.DataFrame(
+        [(loc.row, loc.place, country_name(loc.country), upload.HOW.get(loc.source, loc.source),
+          loc.match, round(loc.lat, 5), round(loc.lon, 5)) for loc in uploaded.located],
+        columns=["row", "place", "country", "found in", "matched", "lat", "lon"]),
+        hide_index=True, width="stretch", key="located_table")
+    for warning in uploaded.warnings:
+        st.warning(overview.md_escape(warning))
 
 
 def _glance(shown: pd.DataFrame, route: Route) -> None:
@@ -281,16 +375,19 @@ def _table(shown: pd.DataFrame, route: Route) -> None:
         })
 
 
-def _init_state(events: pd.DataFrame, days: list[str]) -> None:
+def _init_state(events: pd.DataFrame, days: list[str], data: str) -> None:
     st.session_state["bounds"] = (date.fromisoformat(days[0]), date.fromisoformat(days[-1]))
     if "view" not in st.session_state:  # a new session: the URL says what to show
         pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
         state, notes = FilterState.from_pairs(pairs)
+    elif st.session_state.get("data") != data:  # other events: start from all of them
+        state, notes = FilterState(), []
     else:
         state, notes = _view(), st.session_state.get("notes", [])
     state, more = state.fit(events)  # the file may have changed since the last run
     st.session_state["view"] = state
     st.session_state["notes"] = notes + more
+    st.session_state["data"] = data
     _sync_widgets(days)
 
 
@@ -332,21 +429,37 @@ def main() -> None:
     _vendor_assets()
 
     path, arg_notes = settings.data_path(_argv(), os.environ)
-    dataset = _load(str(path), _stamp(path))
-    events = dataset.events
+    where = path.relative_to(settings.ROOT) if path.is_relative_to(settings.ROOT) else path
     # Less empty space above the title, so the map fits a laptop screen below the filters.
     st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
     st.title("Event map")
+    uploaded = _uploaded()
+    if uploaded is not None and uploaded.too_big:
+        st.error(overview.md_escape(uploaded.dataset.problems[0].message),
+                 icon=":material/block:")
+        uploaded = None
+    if uploaded is not None:
+        dataset, label = uploaded.dataset, f"{uploaded.name} (uploaded)"
+        data = f"upload:{st.session_state['upload_read'][0]}"
+    else:
+        dataset, label, data = _load(str(path), _stamp(path)), str(where), f"file:{path}"
+    events = dataset.events
+    _data_panel(label, uploaded, where.name)
     for note in arg_notes:
         st.warning(note)
     if events.empty:
-        st.error(f"No events to show from {path}. Fix the problems below, or point the page at "
-                 "another file: `streamlit run dashboard/app.py -- --data PATH`.")
-        _problems(dataset)
+        if uploaded is not None:
+            st.error(f"No events to show from {overview.md_escape(uploaded.name)}. Fix the "
+                     "problems below and upload it again, or go back to "
+                     f"{overview.md_escape(where.name)}.")
+        else:
+            st.error(f"No events to show from {path}. Fix the problems below, or point the page "
+                     "at another file: `streamlit run dashboard/app.py -- --data PATH`.")
+        _problems(dataset, uploaded is not None)
         return
 
     days = sorted(events["day"].unique())
-    _init_state(events, days)
+    _init_state(events, days, data)
     view = _view()
     shown = view.apply(events)
     # Stops keep the whole trip's numbers when the filter hides some.
@@ -355,6 +468,7 @@ def main() -> None:
     # The headline repeats the URL's filter values: Markdown must not read them.
     st.markdown(f"**{overview.md_escape(overview.headline(view, shown, len(events), route))}**")
     _problems_notice(dataset)
+    _located_notice(uploaded)
     _notes()
     _filters(days, events)
     if view.countries or view.categories or view.participants or view.text:
@@ -368,10 +482,10 @@ def main() -> None:
                  else f"Events ({len(events)})")
     _table(shown, route)
     sources = sorted({s for s in events["source_name"] if s})
-    where = path.relative_to(settings.ROOT) if path.is_relative_to(settings.ROOT) else path
-    st.caption(overview.md_escape(f"Data: {where}" + (f" · Sources: {', '.join(sources)}"
+    st.caption(overview.md_escape(f"Data: {label}" + (f" · Sources: {', '.join(sources)}"
                                                        if sources else "")))
-    _problems(dataset)
+    _located(uploaded)
+    _problems(dataset, uploaded is not None)
     _sync_url()
 
 
