@@ -33,7 +33,8 @@ DEFAULT_FIELDS = ("place", "country", "day", "category")
 # 1e-5 degrees is about a metre: finer than any marker, and fits an int32.
 SCALE = 100_000
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")
-_SLUG_RE = re.compile(r"[^\s]+")
+_NO_SPACE_RE = re.compile(r"[^\s]+")
+SHAPES = ("circle", "square", "diamond", "triangle")
 _JINJA_OPENERS = {"{{": "{\\u007b", "{%": "{\\u0025", "{#": "{\\u0023"}
 
 
@@ -79,12 +80,14 @@ def _js_literal(payload: object) -> str:
 def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELDS,
                   labels: Mapping[str, str] | None = None, title: str | None = None,
                   colour_by: str | None = "category",
-                  colours: Mapping[str, str] | None = None) -> dict[str, object]:
+                  colours: Mapping[str, str] | None = None,
+                  shapes: Mapping[str, str] | None = None) -> dict[str, object]:
     """The compact, JSON-ready form of events with coordinates that ``EventCluster`` sends.
 
     Rows without both ``lat`` and ``lon`` are left out. ``fields`` are shown in tooltip and
-    popup, in order, under ``labels`` (default: the column name); ``title`` names a column
-    shown first and used as each marker's accessible name (it costs its length per event).
+    popup, in order, under ``labels`` (default: the column name, capitalized); ``title`` names
+    a column shown first and used as each marker's accessible name (it costs its length per
+    event). Markers take their colour and shape from their ``colour_by`` value.
     """
     missing = [c for c in ("id", "lat", "lon", *fields, *([title] if title else []),
                            *([colour_by] if colour_by else [])) if c not in events.columns]
@@ -104,7 +107,7 @@ def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELD
         dup = ids[ids.duplicated()].iloc[0]
         raise ValueError(f"event id {dup!r} occurs more than once; clicks could not tell the "
                          "events apart. Validate the file with dashboard.formats.load_events.")
-    spaced = bool(len(ids)) and not ids.str.fullmatch(_SLUG_RE.pattern).all()
+    spaced = bool(len(ids)) and not ids.str.fullmatch(_NO_SPACE_RE.pattern).all()
     id_payload: str | list[str] = ids.tolist() if spaced else " ".join(ids)
 
     labels = {name: name.replace("_", " ").capitalize() for name in events.columns} | dict(
@@ -115,7 +118,7 @@ def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELD
     for name in fields:
         columns.append(_encode_column(name, labels[name], rows[name], table=False))
     colour_column = -1
-    palette: list[str] = [PALETTE[0]]
+    palette: list[tuple[str, str]] = [(PALETTE[0], "circle")]
     if colour_by:
         coloured = _encode_column(colour_by, labels[colour_by], rows[colour_by], table=True,
                                   show=colour_by in fields)
@@ -124,14 +127,20 @@ def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELD
         else:
             columns.append(coloured)
         colour_column = [c["name"] for c in columns].index(colour_by)
-        chosen = dict(colours or {})
+        chosen, formed = dict(colours or {}), dict(shapes or {})
+        # Values without a chosen colour take the palette's colours that nobody chose.
+        free = [c for c in PALETTE if c not in chosen.values()] or list(PALETTE)
         palette = []
-        for i, value in enumerate(coloured["values"]):
-            colour = chosen.get(value, PALETTE[i % len(PALETTE)])
+        for value in coloured["values"]:
+            colour = chosen.get(value) or free[len(palette) % len(free)]
+            shape = formed.get(value, "circle")
             if not _COLOUR_RE.fullmatch(colour):
                 raise ValueError(f"colour {colour!r} for {value!r} is not a hex colour; "
                                  "write it like '#0072B2'.")
-            palette.append(colour)
+            if shape not in SHAPES:
+                raise ValueError(f"shape {shape!r} for {value!r} is not one of "
+                                 f"{', '.join(SHAPES)}.")
+            palette.append((colour, shape))
     return {"n": int(len(rows)), "ll": _b64(coords), "ids": id_payload,
             "title": 0 if title else -1, "cols": columns, "colour": colour_column,
             "palette": palette}
@@ -158,8 +167,9 @@ class EventCluster(JSCSSMixin, Layer):
     labels : column -> label shown in the popup (default: the column name, capitalized).
     title : a column shown first and used as each marker's accessible name; costs its text
         per event, so leave it out for very large data.
-    colour_by, colours : the column that colours markers, and value -> hex colour (values
-        without one take the next colour of ``PALETTE``).
+    colour_by, colours, shapes : the column that styles markers, value -> hex colour (values
+        without one take the next unused colour of ``PALETTE``), and value -> shape (one of
+        ``SHAPES``; default circle), so colour is not the only cue.
     popup : open a popup with the event's fields on click.
     options : extra Leaflet.markercluster options (``maxClusterRadius``, ...).
 
@@ -178,9 +188,16 @@ class EventCluster(JSCSSMixin, Layer):
     _template = Template("""
 {% macro header(this, kwargs) %}
 <style>
-.evc-pin span{display:block;box-sizing:border-box;width:14px;height:14px;border-radius:50%;
- border:2px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.6);}
-.evc-pin:focus-visible{outline:3px solid #000;outline-offset:2px;border-radius:50%;}
+.evc-pin{background:none;border:none;}
+.evc-pin span{position:relative;display:block;width:16px;height:16px;
+ filter:drop-shadow(0 0 1px #fff) drop-shadow(0 0 1.5px rgba(0,0,0,.9));}
+.evc-pin span::before{content:"";position:absolute;inset:2px;background:var(--c);}
+.evc-circle span::before{border-radius:50%;}
+.evc-square span::before{inset:3px;border-radius:2px;}
+.evc-diamond span::before{inset:4px;transform:rotate(45deg);border-radius:1px;}
+.evc-triangle span::before{inset:0;clip-path:polygon(50% 0,100% 92%,0 92%);}
+.evc-pin:focus{outline:none;}
+.evc-pin:focus-visible span{outline:3px solid #000;outline-offset:2px;border-radius:3px;}
 .evc-tip .evc-title{font-weight:600;}
 .evc-tip .evc-key{color:#555;}
 </style>
@@ -241,9 +258,10 @@ var {{ this.get_name() }} = (function (map) {
         line(ids[i], "evc-key");
         return box;
     }
-    var icons = d.palette.map(function (hex) {
-        return L.divIcon({className: "evc-pin", html: '<span style="background:' + hex
-            + '"></span>', iconSize: [14, 14]});
+    // Colours and shapes were checked in Python against fixed patterns.
+    var icons = d.palette.map(function (style) {
+        return L.divIcon({className: "evc-pin evc-" + style[1],
+                          html: '<span style="--c:' + style[0] + '"></span>', iconSize: [16, 16]});
     });
     var tint = d.colour >= 0 ? cols[d.colour].codes : null;
     var markers = new Array(d.n);
@@ -267,6 +285,16 @@ var {{ this.get_name() }} = (function (map) {
     // The popup says all the tooltip says, and more: one box at a time.
     group.on("popupopen", function () { group.closeTooltip(); });
     {%- endif %}
+    // Enter or Space on a focused marker clicks it, as on any button (Leaflet alone only
+    // opens the popup on Enter, which streamlit-folium does not hear).
+    group.on("keydown", function (e) {
+        var key = e.originalEvent.key;
+        if ((key === "Enter" || key === " ") && e.layer && e.layer.feature) {
+            L.DomEvent.preventDefault(e.originalEvent);  // and so no keypress follows
+            e.layer.fire("click", {latlng: e.layer.getLatLng(),
+                                   originalEvent: e.originalEvent}, true);
+        }
+    });
     map.addLayer(group);
     group.addLayers(markers);
     return group;
@@ -282,12 +310,13 @@ var {{ this.get_name() }} = (function (map) {
     def __init__(self, events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELDS,
                  labels: Mapping[str, str] | None = None, title: str | None = None,
                  colour_by: str | None = "category", colours: Mapping[str, str] | None = None,
-                 popup: bool = True, name: str | None = "Events", control: bool = True,
+                 shapes: Mapping[str, str] | None = None, popup: bool = True,
+                 name: str | None = "Events", control: bool = True,
                  options: Mapping[str, object] | None = None):
         super().__init__(name=name, overlay=True, control=control, show=True)
         self._name = "EventCluster"
         self.data = encode_events(events, fields=fields, labels=labels, title=title,
-                                  colour_by=colour_by, colours=colours)
+                                  colour_by=colour_by, colours=colours, shapes=shapes)
         self.payload = _js_literal(self.data)
         self.count = int(self.data["n"])
         self.scale = SCALE

@@ -65,8 +65,8 @@ def test_payload_round_trips_ids_coordinates_and_fields():
         assert values == events[name].tolist(), name
     # Repeated values travel as a table plus small indexes.
     assert "values" in cols["category"] and cols["category"]["w"] == 1
-    assert data["colour"] == 3 and data["palette"] == list(PALETTE[:len(
-        cols["category"]["values"])])
+    assert data["colour"] == 3 and data["palette"] == [
+        [c, "circle"] for c in PALETTE[:len(cols["category"]["values"])]]
 
 
 def test_payload_is_at_most_40_bytes_per_event_at_100k():
@@ -126,12 +126,17 @@ def test_empty_events_make_an_empty_layer():
     assert layer.get_bounds() == [[None, None], [None, None]]
 
 
-def test_title_is_shown_first_and_colours_follow_the_mapping():
-    events = _events(20)
-    data = encode_events(events, title="title", colours={"visit": "#123456"})
+def test_title_is_shown_first_and_styles_follow_the_mappings():
+    events = _events(40)
+    data = encode_events(events, title="title", colours={"visit": PALETTE[1]},
+                         shapes={"visit": "triangle", "meeting": "square"})
     assert data["title"] == 0 and data["cols"][0]["name"] == "title"
-    category = next(c for c in data["cols"] if c["name"] == "category")
-    assert data["palette"][category["values"].index("visit")] == "#123456"
+    values = next(c for c in data["cols"] if c["name"] == "category")["values"]
+    styles = dict(zip(values, map(tuple, data["palette"]), strict=True))
+    assert styles["visit"] == (PALETTE[1], "triangle")
+    assert styles["meeting"][1] == "square" and styles["signing"][1] == "circle"
+    # Values without a chosen colour do not repeat the chosen one.
+    assert [c for c, _ in styles.values()].count(PALETTE[1]) == 1
 
 
 @pytest.mark.parametrize("change, message", [
@@ -143,9 +148,14 @@ def test_unusable_events_are_refused_with_a_fix(change, message):
         EventCluster(change(_events(4)))
 
 
-def test_bad_colour_is_refused():
-    with pytest.raises(ValueError, match="not a hex colour"):
-        encode_events(_events(4), colours={"visit": "red;background:url(x)"})
+@pytest.mark.parametrize("styles, message", [
+    ({"colours": {"visit": "red;background:url(x)"}}, "not a hex colour"),
+    ({"shapes": {"visit": "star\"><img>"}}, "is not one of circle, square"),
+])
+def test_bad_styles_are_refused(styles, message):
+    events = _events(30)
+    with pytest.raises(ValueError, match=message):
+        encode_events(events, **styles)
 
 
 def test_ids_with_spaces_travel_as_a_list():
@@ -257,6 +267,13 @@ def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
     assert page.evaluate("lastActive.properties.id") == expected
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(expected)
+
+    # From the keyboard: focus the marker and press Enter.
+    page.evaluate("window.lastActive = null")
+    pin.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.lastActive !== null")
+    assert page.evaluate("lastActive.properties.id") == expected
 
     # The event whose place is markup shows it as text and runs nothing.
     box = page.evaluate("""() => new Promise(done => {
