@@ -221,3 +221,54 @@ def test_one_50_mb_value_is_read_whole(tmp_path, capsys):
         [sys.executable, "-m", "dashboard.validate", str(path)], timeout=300)
     _report(capsys, "validate, CSV with one 50 MB value", seconds, mb, path.stat().st_size)
     assert (rc, out, err) == (0, "OK: 2 events in 1 file, no problems.\n", "")
+
+
+# --- the page's upload -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "data", "kept", "fragments"), CASES, ids=IDS)
+def test_upload_reports_every_broken_file_and_keeps_valid_rows(name, data, kept, fragments):
+    from dashboard.upload import read_upload
+
+    result = read_upload(name, data)
+    report = "\n".join(str(p) for p in result.dataset.problems)
+    assert len(result.dataset.events) == kept, report
+    assert result.dataset.problems and all(p.file == name for p in result.dataset.problems)
+    for fragment in fragments:
+        assert fragment in report
+
+
+def test_upload_of_hostile_text_keeps_it_exactly():
+    from dashboard.upload import read_upload
+    from tests.hostile import TEXT_FIELDS, hostile_csv, hostile_rows
+
+    result = read_upload("hostile.csv", hostile_csv())
+    assert result.dataset.problems == []
+    events = result.dataset.events
+    for row, (_, event) in zip(hostile_rows(), events.iterrows(), strict=True):
+        assert all(event[f] == row[f] for f in TEXT_FIELDS), row["id"]
+
+
+@pytest.mark.slow
+def test_big_uploads_are_refused_unread_and_the_largest_allowed_is_measured(tmp_path, capsys):
+    from dashboard.upload import MAX_UPLOAD_BYTES, read_upload
+
+    path = tmp_path / "million.csv"
+    _million_rows(path)
+    big = read_upload("million.csv", path.read_bytes())
+    assert big.too_big and len(big.dataset.events) == 0
+    [problem] = big.dataset.problems
+    assert "the page takes files up to" in problem.message
+    # The largest file the page reads: the first rows of the million, just under the limit.
+    data = path.read_bytes()[:MAX_UPLOAD_BYTES]
+    largest = tmp_path / "largest.csv"
+    largest.write_bytes(data[:data.rindex(b"\n") + 1])
+    probe = ("import sys, time\nfrom pathlib import Path\n"
+             "from dashboard.upload import read_upload\n"
+             "u = read_upload('largest.csv', Path(sys.argv[1]).read_bytes())\n"
+             "print(len(u.dataset.events), len(u.dataset.problems), u.too_big)\n")
+    rc, out, err, seconds, mb = _run_measured([sys.executable, "-c", probe, str(largest)],
+                                              timeout=300)
+    _report(capsys, "page upload at the size limit", seconds, mb, largest.stat().st_size)
+    assert rc == 0, err
+    events, problems, too_big = out.split()
+    assert too_big == "False" and int(events) > 150_000 and int(problems) >= 1
