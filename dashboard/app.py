@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -18,20 +19,26 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets, clicks, mapview, overview, settings, upload  # noqa: E402
+from dashboard import assets, clicks, exports, mapview, overview, settings, upload  # noqa: E402
 from dashboard.countries import country_name  # noqa: E402
-from dashboard.dates import short_day_text, span_text  # noqa: E402
+from dashboard.dates import format_when, short_day_text, span_text  # noqa: E402
 from dashboard.filters import FilterState, category_label, choices  # noqa: E402
 from dashboard.formats import Dataset, load_events  # noqa: E402
 from dashboard.geocode import Cache, CacheError  # noqa: E402
 from dashboard.located import require_coordinates  # noqa: E402
+from dashboard.playback import Playlist  # noqa: E402
 from dashboard.route import Route, build_route, in_route_order  # noqa: E402
+from dashboard.timeline import SELECTION, selection_to_id, timeline_chart  # noqa: E402
 
 MAP_HEIGHT = 520
 MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
 ALL_DAYS = "all"
 FILTER_FIELDS = ("countries", "categories", "participants")  # the multi-select filters
 MAX_PROBLEM_ROWS = 50  # a table wraps long messages; beyond this many, a scrolling grid
+PLAY_SECONDS = 2.0  # how long play shows each event
+# A tick this close to its due time steps: the browser's timer and the server's clock differ.
+PLAY_SLACK_SECONDS = 0.4
+MAX_TIMELINE_EVENTS = 2000  # beyond this, points merge into a band that no one can click
 
 
 @st.cache_resource(show_spinner=False)
@@ -109,9 +116,8 @@ def _uploaded() -> upload.Upload | None:
     return done
 
 
-def _data_panel(label: str, uploaded: upload.Upload | None, file_label: str) -> None:
-    with st.sidebar:
-        st.header("Data")
+def _data_panel(tools, label: str, uploaded: upload.Upload | None, file_label: str) -> None:
+    with tools.popover("Your data", icon=":material/upload_file:"):
         st.caption(f"Showing {overview.md_escape(label)}.")
         st.file_uploader(
             "Your own events", type=list(upload.UPLOAD_TYPES), key=_uploader_key(),
@@ -143,10 +149,13 @@ def _view() -> FilterState:
 
 def _set_view(state: FilterState, *, remount_map: bool = False) -> None:
     st.session_state["view"] = state
-    if remount_map:
-        # A new map key gives a fresh map whose next click always registers, even on the
-        # marker clicked last (streamlit-folium only reports values that changed).
+    if remount_map and st.session_state.get("map_clicked", "") not in ("", state.event):
+        # streamlit-folium only reports values that changed: once the selection moved away
+        # from the marker clicked last, a click on that marker would not register. A new
+        # map key gives a fresh map whose next click always does; other selections from
+        # outside the map (play, timeline) keep the map as it is.
         st.session_state["map_epoch"] = st.session_state.get("map_epoch", 0) + 1
+        st.session_state["map_clicked"] = ""
 
 
 def _dates_to_view(start: date | None, end: date | None) -> None:
@@ -186,6 +195,7 @@ def _on_text() -> None:
 def _on_map_click(key: str) -> None:
     event_id = clicks.clicked_event(st.session_state.get(key))
     if event_id:
+        st.session_state["map_clicked"] = event_id
         _set_view(replace(_view(), event=event_id))
 
 
@@ -201,6 +211,43 @@ def _on_table() -> None:
 
 def _select(event_id: str) -> None:
     _set_view(replace(_view(), event=event_id), remount_map=True)
+
+
+def _on_timeline() -> None:
+    event_id = selection_to_id(st.session_state.get("timeline"))
+    if event_id:  # a double click clears the chart's selection; the page keeps its own
+        _select(event_id)
+
+
+def _step(direction: str) -> None:
+    playlist, at = st.session_state["playlist"]
+    current = _view().event or None
+    step = playlist.previous if direction == "previous" else playlist.next
+    _select(step(current, at) or "")
+    st.session_state["playing"] = False  # stepping by hand takes over from play
+
+
+def _play_pause() -> None:
+    if st.session_state.get("playing"):
+        st.session_state["playing"] = False
+        return
+    playlist, _ = st.session_state["playlist"]
+    _select(playlist.play_start(_view().event or None) or "")
+    st.session_state["playing"] = len(playlist) > 1
+    st.session_state["play_due"] = time.monotonic() + PLAY_SECONDS
+
+
+def _play_tick(playlist: Playlist) -> bool:
+    """While playing, show the next event once its time has come; True when it stepped."""
+    if not st.session_state.get("playing"):
+        return False
+    if time.monotonic() < st.session_state.get("play_due", 0.0) - PLAY_SLACK_SECONDS:
+        return False
+    event_id, going = playlist.play_step(_view().event or None)
+    _select(event_id or "")
+    st.session_state["playing"] = going
+    st.session_state["play_due"] = time.monotonic() + PLAY_SECONDS
+    return True
 
 
 def _clear_filters() -> None:
@@ -282,15 +329,19 @@ def _filters(days: list[str], events: pd.DataFrame) -> None:
         right.pills("Trip days", list(labels), format_func=labels.__getitem__, key="day",
                     on_change=_on_day, help="One click shows one day of the trip.")
     options = choices(events, _view())
-    cols = st.columns(4, vertical_alignment="bottom")
-    for col, (field, label, show, anyone) in zip(cols, (
-            ("countries", "Countries", country_name, "All countries"),
-            ("categories", "Categories", category_label, "All categories"),
-            ("participants", "Participants", str, "Anyone")), strict=False):
+    # Labels hidden (screen readers still read them): the placeholders say what each is for,
+    # which keeps the map higher on the page.
+    cols = st.columns(4)
+    for col, (field, label, show) in zip(cols, (("countries", "Countries", country_name),
+                                                ("categories", "Categories", category_label),
+                                                ("participants", "Participants", str)),
+                                         strict=False):
         col.multiselect(label, options[field], format_func=show, key=f"f_{field}",
-                        on_change=_on_multi, args=(field,), placeholder=anyone)
+                        on_change=_on_multi, args=(field,), label_visibility="collapsed",
+                        placeholder=f"All {label.lower()}")
     cols[3].text_input("Search", key="f_text", on_change=_on_text, max_chars=200,
-                       placeholder="Words in title, summary, people",
+                       label_visibility="collapsed", type="search",
+                       placeholder="Search titles, summaries, people",
                        help="Shows events whose title, summary, participants or place contain "
                             "every word; press Enter to search.")
 
@@ -351,7 +402,7 @@ def _table(shown: pd.DataFrame, route: Route) -> None:
     st.session_state["table_ids"] = ids
     table = pd.DataFrame({
         "stop": [stop_of[i].number if i in stop_of else None for i in ids],
-        "date": ordered["day"].to_list(),
+        "when": [format_when(d) for d in ordered["date"]],
         "title": ordered["title"].to_list(),
         "place": [f"{p}, {country_name(c)}" for p, c in zip(ordered["place"],
                                                             ordered["country"], strict=True)],
@@ -368,11 +419,89 @@ def _table(shown: pd.DataFrame, route: Route) -> None:
         width="stretch",
         column_config={
             "stop": st.column_config.NumberColumn("Stop", width="small"),
-            "date": st.column_config.TextColumn("Date", width="small"),
+            "when": st.column_config.TextColumn("When", width="medium"),
             "title": st.column_config.TextColumn("Event", width="large"),
             "place": st.column_config.TextColumn("Place"),
             "category": st.column_config.TextColumn("Category", width="small"),
         })
+
+
+def _player(playlist: Playlist) -> None:
+    view = _view()
+    playing = bool(st.session_state.get("playing"))
+    current = view.event or None
+    row = st.container(horizontal=True, vertical_alignment="center", key="player")
+    empty = not len(playlist)
+    row.button("Previous", key="previous", on_click=_step, args=("previous",),
+               icon=":material/skip_previous:", shortcut="J",
+               disabled=empty or playlist.is_first(current),
+               help="The event before this one, in time order (key J).")
+    row.button("Pause" if playing else "Play", key="play", on_click=_play_pause,
+               icon=":material/pause:" if playing else ":material/play_arrow:", shortcut="K",
+               disabled=len(playlist) < 2, type="primary" if playing else "secondary",
+               help=f"Show the events one after another, {PLAY_SECONDS:g} seconds each, in "
+                    "time order (key K).")
+    row.button("Next", key="next", on_click=_step, args=("next",),
+               icon=":material/skip_next:", shortcut="L",
+               disabled=empty or playlist.is_last(current),
+               help="The event after this one, in time order (key L).")
+    row.markdown(overview.md_escape(playlist.position_label(current)))
+    if playing:
+        # The fragment alone reruns on the timer; a step reruns the page, so map, details
+        # and timeline follow.
+        @st.fragment(run_every=PLAY_SECONDS)
+        def ticker() -> None:
+            if _play_tick(playlist):
+                st.rerun()
+
+        ticker()
+
+
+def _timeline(shown: pd.DataFrame) -> None:
+    st.subheader("Timeline")
+    if shown.empty:
+        st.caption("No events in the current view.")
+        return
+    if len(shown) > MAX_TIMELINE_EVENTS:
+        st.caption(f"The timeline draws up to {MAX_TIMELINE_EVENTS:,} events; narrow the "
+                   f"filters ({len(shown):,} now) to see it.")
+        return
+    lane = "country" if shown["country"].nunique() > 1 else "category"
+    st.altair_chart(timeline_chart(shown, _view().event or None, lane=lane),
+                    on_select=_on_timeline, selection_mode=SELECTION, key="timeline",
+                    width="stretch")
+    st.caption("Each point is an event at its local time, one lane per "
+               f"{lane}. Click a point to select the event.")
+
+
+def _downloads(tools, shown: pd.DataFrame, route: Route, source: str, description: str
+               ) -> None:
+    row = tools.popover("Download", icon=":material/download:").container(key="downloads",
+                                                                            width=340)
+    row.caption(f"What the page shows now: {overview.md_escape(description)}.")
+    # Each file is made when its button is clicked (data is a function), not on every run.
+    made = {
+        "csv": ("Events as CSV", ":material/table:",
+                functools.partial(exports.to_csv_bytes, shown)),
+        "geojson": ("Events as GeoJSON", ":material/map:",
+                    functools.partial(exports.to_geojson_bytes, shown)),
+        "ics": ("Itinerary as a calendar (.ics)", ":material/calendar_month:",
+                functools.partial(exports.to_ics_bytes, shown, f"Event map: {description}")),
+        "html": ("Map as a web page (.html)", ":material/public:",
+                 functools.partial(_map_page, shown, route, _view().event,
+                                   f"Event map: {description}")),
+    }
+    for kind, (label, icon, data) in made.items():
+        no_calendar = kind == "ics" and shown.empty  # a calendar needs at least one event
+        row.download_button(label, data=data, file_name=exports.file_name(source, kind),
+                            mime=exports.MIME_TYPES[kind], key=f"download_{kind}", icon=icon,
+                            on_click="ignore", disabled=no_calendar, width="stretch",
+                            help="No events to put in a calendar." if no_calendar else None)
+
+
+def _map_page(shown: pd.DataFrame, route: Route, selected: str, title: str) -> bytes:
+    return exports.standalone_html(mapview.build_map(shown, route, selected=selected),
+                                   title=title)
 
 
 def _init_state(events: pd.DataFrame, days: list[str], data: str) -> None:
@@ -401,9 +530,12 @@ def _notes() -> None:
 
 def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route) -> None:
     if shown.empty:
-        st.info(f"No events match: {overview.md_escape(view.describe(0, total))}. Widen the "
-                "dates (the data "
-                f"covers {span_text(*st.session_state['bounds'])}) or choose “All days”.",
+        if view.countries or view.categories or view.participants or view.text:
+            hint = "Loosen the filters above, or clear them all"
+        else:
+            hint = (f"Widen the dates (the data covers {span_text(*st.session_state['bounds'])}) "
+                    "or choose “All days”")
+        st.info(f"No events match: {overview.md_escape(view.describe(0, total))}. {hint}.",
                 icon=":material/search_off:")
     fmap = mapview.build_map(shown, route, height=MAP_HEIGHT)
     ring = mapview.highlight_layer(shown, route, view.event) if view.event else None
@@ -432,7 +564,10 @@ def main() -> None:
     where = path.relative_to(settings.ROOT) if path.is_relative_to(settings.ROOT) else path
     # Less empty space above the title, so the map fits a laptop screen below the filters.
     st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
-    st.title("Event map")
+    title_col, tools_col = st.columns([3, 2], vertical_alignment="center")
+    title_col.title("Event map")
+    # Filled further down, once the data and the view are known.
+    tools = tools_col.container(horizontal=True, horizontal_alignment="right")
     uploaded = _uploaded()
     if uploaded is not None and uploaded.too_big:
         st.error(overview.md_escape(uploaded.dataset.problems[0].message),
@@ -444,7 +579,7 @@ def main() -> None:
     else:
         dataset, label, data = _load(str(path), _stamp(path)), str(where), f"file:{path}"
     events = dataset.events
-    _data_panel(label, uploaded, where.name)
+    _data_panel(tools, label, uploaded, where.name)
     for note in arg_notes:
         st.warning(note)
     if events.empty:
@@ -465,6 +600,12 @@ def main() -> None:
     # Stops keep the whole trip's numbers when the filter hides some.
     route = build_route(shown, build_route(events).numbering())
 
+    playlist = Playlist.from_events(shown)
+    selected = events.loc[events["id"] == view.event, "instant"]
+    # For the callbacks of the next run; the instant lets steps go on from a hidden event.
+    st.session_state["playlist"] = (playlist, selected.iloc[0] if len(selected) else None)
+    if _play_tick(playlist):
+        view = _view()
     # The headline repeats the URL's filter values: Markdown must not read them.
     st.markdown(f"**{overview.md_escape(overview.headline(view, shown, len(events), route))}**")
     _problems_notice(dataset)
@@ -475,12 +616,16 @@ def main() -> None:
         st.button("Clear all filters", on_click=_clear_filters, key="clear_filters")
     map_col, info_col = st.columns([3, 2], gap="medium")
     with map_col:
+        _player(playlist)
         _map(view, shown, len(events), route)
     with info_col, st.container(border=True):
         _details(events, shown, route)
+    _timeline(shown)
     st.subheader(f"Events ({len(shown)} of {len(events)})" if view.filtered
                  else f"Events ({len(events)})")
     _table(shown, route)
+    _downloads(tools, shown, route, uploaded.name if uploaded else path.name,
+               view.describe(len(shown), len(events)))
     sources = sorted({s for s in events["source_name"] if s})
     st.caption(overview.md_escape(f"Data: {label}" + (f" · Sources: {', '.join(sources)}"
                                                        if sources else "")))
