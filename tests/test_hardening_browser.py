@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import streamlit_server
-from tests.hostile import hostile_csv, hostile_rows
+from tests.hostile import PAYLOADS, hostile_csv, hostile_rows
 from tests.test_browser import ARGS, MAP_FRAME, chromium  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -131,3 +131,38 @@ def test_hostile_event_details_show_the_text(watched, server, name):
         assert href == row["source_url"] or "https://example.org/" in link.inner_text(), href
     _clean(watched)
 
+
+
+def test_uploads_of_hostile_and_broken_files_keep_the_page_up(watched, server, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.broken_files import CASES
+
+    watched.goto(server)
+    frame = watched.frame_locator(MAP_FRAME)
+    expect(frame.locator(".em-event")).to_have_count(len(ROWS))
+
+    def upload(path) -> None:
+        chooser = watched.locator("input[type='file']")
+        if not chooser.count():
+            watched.get_by_role("button", name="Your data").click()
+        chooser.set_input_files(str(path))
+
+    # A hostile file of one's own: two events, every text field a payload.
+    mine = tmp_path / "mine.csv"
+    mine.write_bytes(hostile_csv(PAYLOADS[:2]))
+    upload(mine)
+    expect(frame.locator(".em-event")).to_have_count(2)
+    titles = frame.locator(".em-event").evaluate_all("els => els.map(e => e.title)")
+    assert sorted(titles) == sorted(text for _, text in PAYLOADS[:2])
+    # Broken files: each is explained, its valid rows shown, and the page never fails.
+    for name in ("garbage.csv", "truncated.csv", "linestring.geojson"):
+        [(_, data, kept, fragments)] = [c for c in CASES if c[0] == name]
+        path = tmp_path / name
+        path.write_bytes(data)
+        upload(path)
+        expect(watched.get_by_text(fragments[-1], exact=False).first).to_be_attached()
+        expect(watched.get_by_test_id("stException")).to_have_count(0)
+        if kept:
+            expect(frame.locator(".em-event")).to_have_count(kept)
+    _clean(watched)
