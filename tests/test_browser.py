@@ -261,3 +261,67 @@ def test_pan_and_zoom_do_not_rerun_the_page(page, server, trip):
     page.mouse.up()
     frame.wait_for_function("window.__updates >= 2")
     assert frame.evaluate("window.__sent") == 0
+
+
+# --- timeline, playback, upload (issue 4) -----------------------------------------------------
+
+TIMELINE_POINTS = "[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path"
+
+
+def test_a_timeline_click_selects_the_event_and_play_moves_on(page, server, trip):
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    expect(markers(page)).to_have_count(len(trip))
+    points = page.locator(TIMELINE_POINTS)
+    expect(points).to_have_count(len(trip))
+    ordered = trip.sort_values("instant", kind="stable")
+    target = ordered.iloc[len(ordered) // 2]
+    labels = points.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))")
+    index = next(i for i, label in enumerate(labels) if label.startswith(target["title"] + ","))
+    points.nth(index).scroll_into_view_if_needed()
+    points.nth(index).click()
+    expect(details_heading(page, target["title"])).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"[?&]event={re.escape(target['id'])}(&|$)"))
+    expect(page.frame_locator(MAP_FRAME).locator(".em-selected")).to_have_count(1)
+    # Play goes on from the selected event on its own, then pauses when asked.
+    following = ordered.iloc[len(ordered) // 2 + 1]
+    page.get_by_role("button", name="Play").click()
+    expect(details_heading(page, following["title"])).to_be_visible()
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    assert page.traffic.other == []
+
+
+def test_an_uploaded_file_shows_its_events_and_lists_its_bad_rows(page, server, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.conftest import events_csv
+
+    rows = [
+        {"id": "pe-lima", "date": "2025-05-02", "title": "Talks in Lima", "place": "Lima",
+         "country": "PE", "lat": "-12.0464", "lon": "-77.0428", "category": "meeting"},
+        {"id": "cl-santiago", "date": "2025-05-03T18:00-04:00", "title": "Evening in Santiago",
+         "place": "Santiago", "country": "CL", "lat": "", "lon": "", "category": "visit"},
+        {"id": "Bad Id", "date": "2025-05-04", "title": "Bad", "place": "Quito",
+         "country": "EC", "lat": "-0.18", "lon": "-78.47"},
+    ]
+    path = tmp_path / "my trip.csv"
+    path.write_text(events_csv(rows), encoding="utf-8")
+    page.goto(server)
+    expect(markers(page)).to_have_count(7)
+    page.get_by_role("button", name="Your data").click()
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
+    expect(markers(page)).to_have_count(2)
+    titles = sorted(markers(page).evaluate_all("els => els.map(e => e.title)"))
+    assert titles == ["Evening in Santiago", "Talks in Lima"]
+    expect(page.get_by_text("1 problem in my trip.csv")).to_be_visible()
+    problems = page.get_by_test_id("stTable")
+    expect(problems).to_contain_text("line 4")
+    expect(problems).to_contain_text("is not a slug")
+    expect(page.get_by_text("1 of 1 events without coordinates located")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Your data").click()
+    page.get_by_role("button", name="Back to events.geojson").click()
+    expect(markers(page)).to_have_count(7)
+    assert page.traffic.other == []
