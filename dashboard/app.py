@@ -319,7 +319,19 @@ def _problems(dataset: Dataset, uploaded: bool = False) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _filters(days: list[str], events: pd.DataFrame) -> None:
+def _choices(events: pd.DataFrame, version: str) -> dict[str, list[str]]:
+    # Listing participants takes a while at 100,000 events: worked out again only when the
+    # data or the chosen values change, not at every selection or play step.
+    view = _view()
+    key = (version, view.countries, view.categories, view.participants)
+    memo = st.session_state.get("choices")
+    if memo is None or memo[0] != key:
+        memo = (key, choices(events, view))
+        st.session_state["choices"] = memo
+    return memo[1]
+
+
+def _filters(days: list[str], events: pd.DataFrame, version: str) -> None:
     first, last = st.session_state["bounds"]
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     left.date_input("Dates", min_value=first, max_value=last, key="dates", on_change=_on_dates,
@@ -328,7 +340,7 @@ def _filters(days: list[str], events: pd.DataFrame) -> None:
         labels = {ALL_DAYS: "All days"} | {d: short_day_text(date.fromisoformat(d)) for d in days}
         right.pills("Trip days", list(labels), format_func=labels.__getitem__, key="day",
                     on_change=_on_day, help="One click shows one day of the trip.")
-    options = choices(events, _view())
+    options = _choices(events, version)
     # Labels hidden (screen readers still read them): the placeholders say what each is for,
     # which keeps the map higher on the page.
     cols = st.columns(4)
@@ -611,7 +623,7 @@ def main() -> None:
     _problems_notice(dataset)
     _located_notice(uploaded)
     _notes()
-    _filters(days, events)
+    _filters(days, events, data if uploaded else f"{data}:{_stamp(path)}")
     if view.countries or view.categories or view.participants or view.text:
         st.button("Clear all filters", on_click=_clear_filters, key="clear_filters")
     map_col, info_col = st.columns([3, 2], gap="medium")
