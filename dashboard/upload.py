@@ -168,23 +168,37 @@ def read_upload(name: str, data: bytes, *, cache: Cache | None = None,
     sources = [Source("gazetteer", gazetteer.geocode, cached=False)]
     if online is not None:
         sources.append(_limited(online, max_online))
-    # Only the rows without coordinates go through the geocoder: its loop is row by row.
-    result = geocode_events(events.loc[missing], sources, cache, retries=1, backoff=1.0,
-                            track=track)
-    found = result.events["lat"].notna() & result.events["lon"].notna()
+    todo = events.loc[missing]
+    keys = pd.Series([Cache.key(p, c) for p, c in zip(todo["place"], todo["country"],
+                                                       strict=True)], index=todo.index)
+    # One lookup per distinct place (the geocoder goes row by row): 10,000 rows in a few
+    # hundred towns take as long as those towns.
+    firsts = todo.loc[~keys.duplicated().to_numpy()]
+    result = geocode_events(firsts, sources, cache, retries=1, backoff=1.0, track=track)
+    columns = ["lat", "lon", "geocode_source", "geocode_match", "geocode_query"]
+    answers = result.events[columns].set_axis(keys[firsts.index].to_numpy())
+    filled = todo.copy()
+    for column in columns:
+        filled[column] = keys.map(answers[column]).to_numpy()
+    found = (filled["lat"].notna() & filled["lon"].notna()).to_numpy()
     upload.located = [
         Located(r["row"], r["place"], r["country"], r["geocode_source"], r["geocode_match"],
                 float(r["lat"]), float(r["lon"]))
-        for r in result.events.loc[found].to_dict("records")]
+        for r in filled.loc[found].to_dict("records")]
     hint = ("give lat and lon, or a place name the gazetteer knows (a city or town), or turn "
             "on online geocoding" if online is None else "give lat and lon, or a more "
             "specific place name")
-    problems = [Problem(name, f.row, "place", f"{f.place!r} in {_country(events, f.row)} was "
-                        f"not found ({f.reason}); {hint}.") for f in result.failures]
+    key_of_row = dict(zip(firsts["row"], keys[firsts.index], strict=True))
+    reasons = {key_of_row[f.row]: f.reason for f in result.failures}
+    problems = [Problem(name, r["row"], "place",
+                        f"{r['place']!r} in {country_name(r['country'])} ({r['country']}) was "
+                        f"not found ({reasons[key]}); {hint}.")
+                for r, key in zip(filled.loc[~found].to_dict("records"), keys[~found],
+                                  strict=True)]
     upload.not_located = len(problems)
     upload.online_calls = result.calls["nominatim"]
     upload.warnings = list(result.warnings)
-    located = pd.concat([events.loc[~missing], result.events.loc[found]])
+    located = pd.concat([events.loc[~missing], filled.loc[found]])
     upload.dataset = Dataset(located.sort_index().reset_index(drop=True),  # file order
                              _in_row_order([*dataset.problems, *problems]), name)
     return upload
@@ -192,11 +206,6 @@ def read_upload(name: str, data: bytes, *, cache: Cache | None = None,
 
 def _no_events(name: str) -> pd.DataFrame:
     return validate_frame(pd.DataFrame(columns=[*FIELD_NAMES, "row"], dtype=object), name)[0]
-
-
-def _country(events: pd.DataFrame, row: str) -> str:
-    code = str(events.loc[events["row"] == row, "country"].iloc[0])
-    return f"{country_name(code)} ({code})"
 
 
 def _in_row_order(problems: list[Problem]) -> list[Problem]:

@@ -179,3 +179,19 @@ def test_online_geocoding_stops_after_the_limit(fake):
     assert problem.row == "line 3"
     assert "at most 1 places online per file" in problem.message
     assert problem.message.endswith("give lat and lon, or a more specific place name.")
+
+
+def test_each_distinct_place_is_looked_up_once(fake):
+    rows = [{**UNLOCATED[2], "id": f"palace-{i}"} for i in range(3)]
+    rows += [{**UNLOCATED[0], "id": f"medellin-{i}"} for i in range(2)]
+    rows += [{**UNLOCATED[2], "id": f"zocalo-{i}", "place": "Zócalo"} for i in range(2)]
+    source = online_source({"EVENTMAP_GEOCODER_URL": fake.url})
+    upload = read_upload("trip.csv", events_csv(rows).encode(), cache=Cache(), online=source,
+                         max_online=1)
+    assert fake.queries == ["Palacio Nacional"]  # Medellín is the gazetteer's
+    assert list(upload.dataset.events["id"]) == [r["id"] for r in rows[:5]]
+    assert [loc.source for loc in upload.located] == ["nominatim"] * 3 + ["gazetteer"] * 2
+    assert [(p.row, p.field) for p in upload.dataset.problems] == [("line 7", "place"),
+                                                                   ("line 8", "place")]
+    assert len({p.message for p in upload.dataset.problems}) == 1
+    assert upload.summary().startswith("5 of 7 events without coordinates located")
