@@ -21,7 +21,7 @@ from dashboard.schema import DERIVED, FIELD_NAMES, EventsFileError, Problem, val
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # str.splitlines also splits at these; csv does not.
-_OTHER_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 # lat/lon come from the geometry in GeoJSON; the derived columns are the loader's own.
 RESERVED = frozenset(DERIVED)
 
@@ -59,7 +59,7 @@ def _kind(name: str, text: str) -> str:
 def _lines(text: str) -> Iterable[str]:
     """The lines csv needs, as io.StringIO(text, newline="") gives them (ends kept, split at
     "\r\n", "\r" and "\n"), without StringIO's copy of the text at four bytes a character."""
-    if not _OTHER_BREAKS.search(text):
+    if not any(c in text for c in _OTHER_BREAKS):  # faster than a regex over megabytes
         return text.splitlines(keepends=True)  # the same lines when these are absent
     return (m.group() for m in _LINE.finditer(text))
 
