@@ -33,7 +33,6 @@ DEFAULT_FIELDS = ("place", "country", "day", "category")
 # 1e-5 degrees is about a metre: finer than any marker, and fits an int32.
 SCALE = 100_000
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")
-_NO_SPACE_RE = re.compile(r"[^\s]+")
 SHAPES = ("circle", "square", "diamond", "triangle")
 _JINJA_OPENERS = {"{{": "{\\u007b", "{%": "{\\u0025", "{#": "{\\u0023"}
 
@@ -47,7 +46,7 @@ def _width(count: int) -> int:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), "").astype(str)
+    return series.astype("str").fillna("")
 
 
 def _encode_column(name: str, label: str, values: pd.Series, *, table: bool,
@@ -107,8 +106,9 @@ def encode_events(events: pd.DataFrame, *, fields: Sequence[str] = DEFAULT_FIELD
         dup = ids[ids.duplicated()].iloc[0]
         raise ValueError(f"event id {dup!r} occurs more than once; clicks could not tell the "
                          "events apart. Validate the file with dashboard.formats.load_events.")
-    spaced = bool(len(ids)) and not ids.str.fullmatch(_NO_SPACE_RE.pattern).all()
-    id_payload: str | list[str] = ids.tolist() if spaced else " ".join(ids)
+    # One string split at spaces in the browser; validated ids (slugs) have no spaces.
+    spaced = bool(ids.str.contains(" ", regex=False).any())
+    id_payload: str | list[str] = ids.tolist() if spaced else " ".join(ids.tolist())
 
     labels = {name: name.replace("_", " ").capitalize() for name in events.columns} | dict(
         labels or {})
