@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import sys
 import time
@@ -15,9 +16,11 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+import folium  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import streamlit as st  # noqa: E402
-from streamlit_folium import st_folium  # noqa: E402
+import streamlit_folium  # noqa: E402
 
 from dashboard import assets, clicks, exports, mapview, overview, settings, upload  # noqa: E402
 from dashboard.countries import country_name  # noqa: E402
@@ -27,7 +30,7 @@ from dashboard.formats import Dataset, load_events  # noqa: E402
 from dashboard.geocode import Cache, CacheError  # noqa: E402
 from dashboard.located import require_coordinates  # noqa: E402
 from dashboard.playback import Playlist  # noqa: E402
-from dashboard.route import Route, build_route, in_route_order  # noqa: E402
+from dashboard.route import Route, in_route_order  # noqa: E402
 from dashboard.timeline import SELECTION, selection_to_id, timeline_chart  # noqa: E402
 
 MAP_HEIGHT = 520
@@ -49,6 +52,80 @@ def _vendor_assets() -> list[str]:
 @st.cache_data(show_spinner=False)
 def _load(path: str, stamp: tuple[int, int]) -> Dataset:  # noqa: ARG001 (stamp keys the cache)
     return require_coordinates(load_events(path))
+
+
+# --- cached work ------------------------------------------------------------------------------
+# Keyed on the data's version (file path and stamp, or the upload's id) and the filter without
+# the selection, so a click, a details change or a play step reuses them. Shared between
+# sessions (cache_resource): nothing may change these objects after they are made.
+
+
+def _filter_key(view: FilterState) -> str:
+    return repr(replace(view, event=""))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _view_data(version: str, filter_key: str,  # noqa: ARG001 (they key the cache)
+               _events: pd.DataFrame, _view: FilterState) -> tuple[pd.DataFrame, Route]:
+    shown = _view.apply(_events)
+    return shown, mapview.view_route(_events, shown)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _map_args(version: str, filter_key: str,  # noqa: ARG001 (they key the cache)
+              _shown: pd.DataFrame, _route: Route) -> dict[str, object]:
+    """What st_folium sends for the map, worked out once per data and filter.
+
+    st_folium renders the whole map two or three times on every run, and changes the map it is
+    given (so a built map cannot be cached and handed to it again). This does its steps once,
+    with streamlit-folium's own helpers (0.27.x), in its order.
+    """
+    if mapview.clustered(len(_shown)):
+        fmap = mapview.build_cluster_map(_shown, height=MAP_HEIGHT)
+    else:
+        fmap = mapview.build_map(_shown, _route, height=MAP_HEIGHT)
+    sf = streamlit_folium
+    fmap.get_root().render()
+    fmap.render()
+    html, header = sf._get_html(fmap), sf._get_header(fmap)
+    script = sf._get_map_string(fmap)
+    box = fmap.get_bounds()
+    css: list[str] = []
+    js: list[str] = []
+    stack = [fmap]
+    while stack:  # every element's links, depth first in order, as st_folium collects them
+        element = stack.pop(0)
+        css += [href for _, href in getattr(element, "default_css", [])]
+        js += [src for _, src in getattr(element, "default_js", [])]
+        stack[:0] = list(getattr(element, "_children", {}).values())
+    return {"script": script, "header": header, "html": html, "id": sf.get_full_id(fmap),
+            "bounds": {"_southWest": {"lat": box[0][0], "lng": box[0][1]},
+                       "_northEast": {"lat": box[1][0], "lng": box[1][1]}},
+            "zoom": fmap.options.get("zoom"),
+            "css_links": list(dict.fromkeys(css)), "js_links": list(dict.fromkeys(js)),
+            "digest": hashlib.sha256(script.encode()).hexdigest()}
+
+
+def _map_component(args: dict[str, object], ring, key: str) -> None:
+    """st_folium's component call with the cached arguments and this run's highlight."""
+    ring_script = None
+    if ring is not None:
+        # On a map of its own: the cached map is never touched. Its name becomes map_div.
+        ring_script = streamlit_folium._get_feature_group_string(ring, map=folium.Map(tiles=None))
+    component_key = hashlib.sha256(f"{args['digest']}:{key}".encode()).hexdigest()
+
+    def changed() -> None:
+        st.session_state[key] = st.session_state.get(component_key, {})
+        _on_map_click(key)
+
+    streamlit_folium._component_func(
+        script=args["script"], header=args["header"], html=args["html"], id=args["id"],
+        key=component_key, height=MAP_HEIGHT, width=None,
+        returned_objects=list(clicks.RETURNED_OBJECTS),
+        default={"last_active_drawing": None}, zoom=None, center=None,
+        feature_group=ring_script, return_on_hover=False, layer_control=None,
+        pixelated=False, css_links=args["css_links"], js_links=args["js_links"],
+        on_change=changed, wrap_longitude=False)
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -113,6 +190,8 @@ def _uploaded() -> upload.Upload | None:
                                   online=source)
     st.session_state["upload"] = done
     st.session_state["upload_read"] = (file.file_id, online)
+    # Each read is new data to the cached view and map (see _view_data).
+    st.session_state["upload_reads"] = st.session_state.get("upload_reads", 0) + 1
     return done
 
 
@@ -407,11 +486,12 @@ def _details(events: pd.DataFrame, shown: pd.DataFrame, route: Route) -> None:
               icon=":material/arrow_back:")
 
 
-def _table(shown: pd.DataFrame, route: Route) -> None:
-    ordered = in_route_order(shown)
-    stop_of = route.stop_of()
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _table_rows(version: str, filter_key: str,  # noqa: ARG001 (they key the cache)
+                _shown: pd.DataFrame, _route: Route) -> tuple[list[str], pa.Table]:
+    ordered = in_route_order(_shown)
+    stop_of = _route.stop_of()
     ids = [str(i) for i in ordered["id"]]
-    st.session_state["table_ids"] = ids
     table = pd.DataFrame({
         "stop": [stop_of[i].number if i in stop_of else None for i in ids],
         "when": [format_when(d) for d in ordered["date"]],
@@ -420,6 +500,24 @@ def _table(shown: pd.DataFrame, route: Route) -> None:
                                                             ordered["country"], strict=True)],
         "category": [category_label(c) for c in ordered["category"]],
     })
+    # As Arrow, which st.dataframe sends as it is: converting 100,000 rows takes a while.
+    return ids, pa.Table.from_pandas(table, preserve_index=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _playlist(version: str, filter_key: str,  # noqa: ARG001 (they key the cache)
+              _shown: pd.DataFrame) -> Playlist:
+    return Playlist.from_events(_shown)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sources(version: str, _events: pd.DataFrame) -> list[str]:  # noqa: ARG001 (cache key)
+    return sorted({s for s in _events["source_name"] if s})
+
+
+def _table(shown: pd.DataFrame, route: Route, version: str) -> None:
+    ids, table = _table_rows(version, _filter_key(_view()), shown, route)
+    st.session_state["table_ids"] = ids
     want = [ids.index(_view().event)] if _view().event in ids else []
     current = st.session_state.get("table")
     if current is None or (list(current["selection"]["rows"]), list(current["selection"]["cells"])
@@ -512,7 +610,14 @@ def _downloads(tools, shown: pd.DataFrame, route: Route, source: str, descriptio
 
 
 def _map_page(shown: pd.DataFrame, route: Route, selected: str, title: str) -> bytes:
-    return exports.standalone_html(mapview.build_map(shown, route, selected=selected),
+    if mapview.clustered(len(shown)):
+        fmap = mapview.build_cluster_map(shown)
+        ring = mapview.cluster_highlight_layer(shown, selected) if selected else None
+        if ring is not None:
+            ring.add_to(fmap)
+    else:
+        fmap = mapview.build_map(shown, route, selected=selected)
+    return exports.standalone_html(fmap,
                                    title=title)
 
 
@@ -540,7 +645,8 @@ def _notes() -> None:
             st.button("Dismiss", on_click=_dismiss_notes, key="dismiss_notes")
 
 
-def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route) -> None:
+def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route, version: str
+         ) -> None:
     if shown.empty:
         if view.countries or view.categories or view.participants or view.text:
             hint = "Loosen the filters above, or clear them all"
@@ -549,13 +655,14 @@ def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route) -> No
                     "or choose “All days”")
         st.info(f"No events match: {overview.md_escape(view.describe(0, total))}. {hint}.",
                 icon=":material/search_off:")
-    fmap = mapview.build_map(shown, route, height=MAP_HEIGHT)
-    ring = mapview.highlight_layer(shown, route, view.event) if view.event else None
+    args = _map_args(version, _filter_key(view), shown, route)
+    ring = None
+    if view.event:
+        ring = (mapview.cluster_highlight_layer(shown, view.event)
+                if mapview.clustered(len(shown))
+                else mapview.highlight_layer(shown, route, view.event))
     # The highlight travels as a feature group, so selecting does not rebuild the map.
-    key = f"map-{st.session_state.get('map_epoch', 0)}"
-    st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=list(clicks.RETURNED_OBJECTS), feature_group_to_add=ring,
-              on_change=functools.partial(_on_map_click, key))
+    _map_component(args, ring, f"map-{st.session_state.get('map_epoch', 0)}")
     st.caption("Map tiles © OpenStreetMap contributors, loaded from openstreetmap.org; "
                "offline, markers and route still work on a blank background.")
 
@@ -608,11 +715,13 @@ def main() -> None:
     days = sorted(events["day"].unique())
     _init_state(events, days, data)
     view = _view()
-    shown = view.apply(events)
-    # Stops keep the whole trip's numbers when the filter hides some.
-    route = build_route(shown, build_route(events).numbering())
+    # What the cached work is keyed on: an upload read again (online switched on) is new data.
+    version = (f"{data}:{st.session_state['upload_reads']}" if uploaded
+               else f"{data}:{_stamp(path)}")
+    # Stops keep the whole trip's numbers when the filter hides some (mapview.view_route).
+    shown, route = _view_data(version, _filter_key(view), events, view)
 
-    playlist = Playlist.from_events(shown)
+    playlist = _playlist(version, _filter_key(view), shown)
     selected = events.loc[events["id"] == view.event, "instant"]
     # For the callbacks of the next run; the instant lets steps go on from a hidden event.
     st.session_state["playlist"] = (playlist, selected.iloc[0] if len(selected) else None)
@@ -623,22 +732,22 @@ def main() -> None:
     _problems_notice(dataset)
     _located_notice(uploaded)
     _notes()
-    _filters(days, events, data if uploaded else f"{data}:{_stamp(path)}")
+    _filters(days, events, version)
     if view.countries or view.categories or view.participants or view.text:
         st.button("Clear all filters", on_click=_clear_filters, key="clear_filters")
     map_col, info_col = st.columns([3, 2], gap="medium")
     with map_col:
         _player(playlist)
-        _map(view, shown, len(events), route)
+        _map(view, shown, len(events), route, version)
     with info_col, st.container(border=True):
         _details(events, shown, route)
     _timeline(shown)
     st.subheader(f"Events ({len(shown)} of {len(events)})" if view.filtered
                  else f"Events ({len(events)})")
-    _table(shown, route)
+    _table(shown, route, version)
     _downloads(tools, shown, route, uploaded.name if uploaded else path.name,
                view.describe(len(shown), len(events)))
-    sources = sorted({s for s in events["source_name"] if s})
+    sources = _sources(version, events)
     st.caption(overview.md_escape(f"Data: {label}" + (f" · Sources: {', '.join(sources)}"
                                                        if sources else "")))
     _located(uploaded)

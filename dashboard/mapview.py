@@ -22,10 +22,11 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from dashboard import assets
+from dashboard.cluster import EventCluster
 from dashboard.countries import country_name
 from dashboard.dates import day_text
 from dashboard.filters import category_label
-from dashboard.route import Route, unwrap_near
+from dashboard.route import Route, build_route, unwrap_near
 
 # Okabe & Ito (2008), a palette that colour-blind readers can tell apart; each known category
 # also has its own shape, so colour is never the only cue.
@@ -44,6 +45,13 @@ MARKER_PX = 26
 FAN_PX = 17
 TILES = "OpenStreetMap"  # folium's built-in provider, attribution included
 MAX_FIT_ZOOM = 11
+# Above this many events in view the map clusters them in the browser (EventCluster) and
+# draws no route: a route through hundreds of stops is a scribble, and building its arcs and
+# one folium.Marker per event takes seconds (about 6 s each at 1,000 events on 2 cores).
+CLUSTER_ABOVE = 200
+# Titles cost their length per event in the clustered map's page; beyond this many events
+# tooltips name place, country, day and category only, keeping the page under 40 B/event.
+CLUSTER_TITLES_UP_TO = 20_000
 
 
 @dataclass(frozen=True)
@@ -367,3 +375,75 @@ def highlight_layer(events: pd.DataFrame, route: Route, selected: str
         z_index_offset=1000).add_to(group)
     return group
 
+
+
+def clustered(count: int) -> bool:
+    """Whether a view of this many events is drawn as clusters rather than routed markers.
+
+    >>> clustered(7), clustered(CLUSTER_ABOVE), clustered(CLUSTER_ABOVE + 1)
+    (False, False, True)
+    """
+    return count > CLUSTER_ABOVE
+
+
+def view_route(events: pd.DataFrame, shown: pd.DataFrame) -> Route:
+    """The route the map draws for the events shown: none when they are clustered.
+
+    Stops keep the whole data's numbers when a filter hides some; when the whole data is too
+    big for a route, a small view numbers its own stops from 1.
+    """
+    if clustered(len(shown)):
+        return Route()
+    numbering = None if clustered(len(events)) else build_route(events).numbering()
+    return build_route(shown, numbering)
+
+
+def build_cluster_map(events: pd.DataFrame, *, tiles: str | None = TILES,
+                      height: int = 560) -> folium.Map:
+    """A folium map of many events, clustered in the browser, fitted to them, local assets.
+
+    Each marker carries the event id as ``feature.properties.id``, as build_map's do, so a
+    click selects its event the same way (dashboard/clicks.py).
+    """
+    styles = category_styles(events["category"])
+    frame = pd.DataFrame({
+        "id": events["id"], "lat": events["lat"], "lon": events["lon"],
+        "title": events["title"], "place": events["place"],
+        "country": events["country"].map({c: country_name(c)
+                                          for c in events["country"].unique()}),
+        "day": events["day"],
+        "category": events["category"].map({c: s.label for c, s in styles.items()}),
+    })
+    layer = EventCluster(
+        frame, fields=("place", "country", "day", "category"),
+        title="title" if len(frame) <= CLUSTER_TITLES_UP_TO else None,
+        colours={s.label: s.colour for s in styles.values()},
+        shapes={s.label: s.shape for s in styles.values()})
+    box = layer.get_bounds() if layer.count else None
+    center = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2] if box else [15, 0]
+    m = folium.Map(location=center, zoom_start=4 if box else 2, tiles=tiles,
+                   control_scale=True, height=height, min_zoom=1)
+    m.add_child(_IconPath(assets.leaflet_images_url()))
+    m.get_root().header.add_child(Element(CSS), name="eventmap_css")
+    layer.add_to(m)
+    if styles:
+        m.add_child(_Legend(legend_html(styles, False)))
+    if box:
+        m.fit_bounds(box, padding=(40, 40), max_zoom=MAX_FIT_ZOOM)
+    return assets.localize(m)
+
+
+def cluster_highlight_layer(events: pd.DataFrame, selected: str
+                            ) -> folium.FeatureGroup | None:
+    """A ring at the selected event's place on a clustered map, or None when it is not there."""
+    hit = events.loc[events["id"] == selected, ["lat", "lon"]].dropna()
+    if hit.empty:
+        return None
+    lat, lon = (float(v) for v in hit.iloc[0])
+    size = 16 + 14  # EventCluster's pins are 16 px
+    group = folium.FeatureGroup(name="Selected", control=False)
+    folium.Marker([lat, lon], icon=folium.DivIcon(
+        html='<div class="em-ring"></div>', icon_size=(size, size),
+        icon_anchor=(size / 2, size / 2), class_name="em-icon em-selected"),
+        interactive=False, keyboard=False, z_index_offset=1000).add_to(group)
+    return group
