@@ -128,6 +128,16 @@ def _map_component(args: dict[str, object], ring, key: str) -> None:
         on_change=changed, wrap_longitude=False)
 
 
+def _loaded(path: str, stamp: tuple[int, int]) -> Dataset:
+    """The file's events, kept in this session: st.cache_data hands out a copy on every call,
+    which takes a tenth of a second at 100,000 events, on every click."""
+    memo = st.session_state.get("loaded")
+    if memo is None or memo[0] != (path, stamp):
+        memo = ((path, stamp), _load(path, stamp))
+        st.session_state["loaded"] = memo
+    return memo[1]
+
+
 def _stamp(path: Path) -> tuple[int, int]:
     try:
         stat = path.stat()
@@ -702,7 +712,7 @@ def main() -> None:
         dataset, label = uploaded.dataset, f"{uploaded.name} (uploaded)"
         data = f"upload:{st.session_state['upload_read'][0]}"
     else:
-        dataset, label, data = _load(str(path), _stamp(path)), str(where), f"file:{path}"
+        dataset, label, data = _loaded(str(path), _stamp(path)), str(where), f"file:{path}"
     events = dataset.events
     _data_panel(tools, label, uploaded, where.name)
     for note in arg_notes:
