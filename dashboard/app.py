@@ -49,7 +49,9 @@ def _vendor_assets() -> list[str]:
     return [str(p) for p in assets.install()]
 
 
-@st.cache_data(show_spinner=False)
+# One copy for every session (st.cache_data would hand each run a copy: a tenth of a second
+# and another 100 MB at 100,000 events); nothing changes a loaded Dataset after this.
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _load(path: str, stamp: tuple[int, int]) -> Dataset:  # noqa: ARG001 (stamp keys the cache)
     return require_coordinates(load_events(path))
 
@@ -122,20 +124,10 @@ def _map_component(args: dict[str, object], ring, key: str) -> None:
         script=args["script"], header=args["header"], html=args["html"], id=args["id"],
         key=component_key, height=MAP_HEIGHT, width=None,
         returned_objects=list(clicks.RETURNED_OBJECTS),
-        default={"last_active_drawing": None}, zoom=None, center=None,
+        default=dict.fromkeys(clicks.RETURNED_OBJECTS), zoom=None, center=None,
         feature_group=ring_script, return_on_hover=False, layer_control=None,
         pixelated=False, css_links=args["css_links"], js_links=args["js_links"],
         on_change=changed, wrap_longitude=False)
-
-
-def _loaded(path: str, stamp: tuple[int, int]) -> Dataset:
-    """The file's events, kept in this session: st.cache_data hands out a copy on every call,
-    which takes a tenth of a second at 100,000 events, on every click."""
-    memo = st.session_state.get("loaded")
-    if memo is None or memo[0] != (path, stamp):
-        memo = ((path, stamp), _load(path, stamp))
-        st.session_state["loaded"] = memo
-    return memo[1]
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -712,7 +704,7 @@ def main() -> None:
         dataset, label = uploaded.dataset, f"{uploaded.name} (uploaded)"
         data = f"upload:{st.session_state['upload_read'][0]}"
     else:
-        dataset, label, data = _loaded(str(path), _stamp(path)), str(where), f"file:{path}"
+        dataset, label, data = _load(str(path), _stamp(path)), str(where), f"file:{path}"
     events = dataset.events
     _data_panel(tools, label, uploaded, where.name)
     for note in arg_notes:
