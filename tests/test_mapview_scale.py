@@ -150,3 +150,14 @@ def test_a_narrow_filter_brings_the_route_back(big_page, many):
     args = component_args(big_page)
     assert "markerClusterGroup" not in args["script"]
     assert args["script"].count(".feature = {") == len(shown) >= 1
+
+
+def test_the_clustered_map_downloads_as_a_page_that_works_offline(many):
+    from dashboard import exports
+
+    m = mapview.build_cluster_map(many, tiles=None)
+    mapview.cluster_highlight_layer(many, many["id"].iloc[0]).add_to(m)
+    page = exports.standalone_html(m, title="Events").decode()
+    assert "L.markerClusterGroup(" in page and "em-selected" in page
+    # The plugin's script is in the page itself, not linked.
+    assert "<script src=" not in page.replace("<script src=\"data:", "")
