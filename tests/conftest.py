@@ -141,6 +141,12 @@ def _wait_healthy(proc: subprocess.Popen, url: str, log) -> None:
         time.sleep(0.2)
 
 
+# Headless flags for Debian's chromium on a closed network: without the background-networking
+# ones it keeps trying to reach Google's services.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
 def chromium_path() -> str | None:
     """Debian's chromium, or None (browser tests then skip, or fail when CI=true)."""
     path = "/usr/bin/chromium"

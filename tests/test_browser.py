@@ -19,13 +19,12 @@ from dashboard import settings
 from dashboard.dates import short_day_text
 from dashboard.formats import load_events
 from dashboard.located import require_coordinates
-from tests.conftest import ROOT, chromium_path, streamlit_server
+from tests.conftest import CHROMIUM_ARGS, ROOT, chromium_path, streamlit_server
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = CHROMIUM_ARGS
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TILE_HOSTS = re.compile(r"^([abc]\.)?tile\.openstreetmap\.org$")

@@ -16,6 +16,7 @@ import xstatic.pkg.leaflet_markercluster
 
 from bench.synthetic import synthetic_events
 from dashboard.cluster import PALETTE, SCALE, EventCluster, encode_events
+from tests.conftest import CHROMIUM_ARGS
 
 EVIL = '<img src=x onerror="window.pwned=1">'
 # Index of the first element matching a selector that lies wholly inside the map's view
@@ -205,9 +206,7 @@ def _standalone(m: folium.Map) -> str:
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

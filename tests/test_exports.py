@@ -16,6 +16,7 @@ from folium.plugins import MarkerCluster
 
 from dashboard import assets, exports
 from dashboard.formats import parse_events
+from tests.conftest import CHROMIUM_ARGS
 from tests.sample_events import ROWS, make_events
 
 STAMP = dt.datetime(2025, 4, 1, 12, 0, tzinfo=dt.UTC)
@@ -283,9 +284,7 @@ def test_standalone_html_escapes_script_ends(tricky_map):
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -17,6 +17,7 @@ import pytest
 
 from dashboard.mapview import category_styles
 from dashboard.timeline import SELECTION, selection_to_id, timeline_chart, timeline_data
+from tests.conftest import CHROMIUM_ARGS
 from tests.sample_events import ROWS, make_events
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,9 +223,7 @@ def test_clicking_a_point_names_its_event(timeline_app):
 
     events = make_events()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         outside: list[str] = []
 
