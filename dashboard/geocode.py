@@ -226,8 +226,25 @@ def _outside(answer: Answer, country: str) -> str | None:
             f"{where}, not in {country_name(country)} ({country}); rejected")
 
 
+@dataclass
+class _Breaker:
+    """Stops asking a source that failed ``limit`` rows in a row (0: never stops)."""
+
+    limit: int
+    streak: Counter[str] = field(default_factory=Counter)
+    down: dict[str, str] = field(default_factory=dict)
+
+    def failed(self, source: str, reason: str) -> None:
+        self.streak[source] += 1
+        if self.limit and self.streak[source] >= self.limit:
+            self.down[source] = (
+                f"{source}: not asked, the service failed {self.limit} rows in a row (last: "
+                f"{reason.split(' (', 1)[-1].rstrip(')')}); run again later, answers so far "
+                "are cached")
+
+
 def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache | None = None,
-                   *, retries: int = 3, backoff: float = 2.0,
+                   *, retries: int = 3, backoff: float = 2.0, give_up_after: int = 3,
                    sleep: Callable[[float], None] = time.sleep,
                    track: Callable[[Iterable], Iterable] = iter) -> Result:
     """Fill ``lat``/``lon`` and ``geocode_*`` of validated events.
@@ -235,7 +252,9 @@ def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache
     Rows that already have both coordinates are kept (source ``manual`` unless they name one).
     Others are looked up in the cache, then in each source in turn; every answer must lie in
     the row's country. Answers of ``cached`` sources go into the cache; failures never do.
-    ``track`` wraps the row loop (a progress bar); ``sleep`` is the backoff's wait.
+    ``track`` wraps the row loop (a progress bar); ``sleep`` is the backoff's wait. A source
+    whose service fails ``give_up_after`` rows in a row (after their retries) is not asked for
+    the remaining rows: a service that is down would otherwise cost every row its backoff.
     """
     out = events.copy()
     for name in ("geocode_source", "geocode_match", "geocode_query"):
@@ -243,6 +262,7 @@ def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache
             out[name] = ""
     result = Result(out)
     failed: dict[str, str] = {}  # within one run, a failed query is not asked twice
+    breaker = _Breaker(max(0, give_up_after))
     for pos in track(range(len(out))):
         rec = out.iloc[pos]
         if pd.notna(rec["lat"]) and pd.notna(rec["lon"]):
@@ -256,8 +276,8 @@ def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache
         if key in failed:
             reasons.append(failed[key])
         else:
-            found, reasons = _locate(place, country, sources, cache, result, retries=retries,
-                                     backoff=backoff, sleep=sleep)
+            found, reasons = _locate(place, country, sources, cache, result, breaker,
+                                     retries=retries, backoff=backoff, sleep=sleep)
         if cache is not None and cache.dirty:
             cache.save()  # now, not at the end: a killed run keeps every answer paid for
         if found is None:
@@ -274,7 +294,8 @@ def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache
 
 
 def _locate(place: str, country: str, sources: Sequence[Source], cache: Cache | None,
-            result: Result, **retry) -> tuple[tuple[str, Answer] | None, list[str]]:
+            result: Result, breaker: _Breaker, **retry
+            ) -> tuple[tuple[str, Answer] | None, list[str]]:
     reasons: list[str] = []
     if cache is not None and (hit := cache.get(place, country)) is not None:
         why = _outside(hit, country)
@@ -283,17 +304,23 @@ def _locate(place: str, country: str, sources: Sequence[Source], cache: Cache | 
         cache.forget(place, country)
         result.warnings.append(f"cache entry for {place!r} ({country}) {why}; entry removed")
     for source in sources:
+        if source.name in breaker.down:
+            reasons.append(breaker.down[source.name])
+            continue
         try:
             loc = call_with_retries(source.geocode, place, country,
                                     on_call=lambda s=source.name: result.calls.update([s]),
                                     **retry)
         except GeocoderServiceError as err:
-            attempts = retry["retries"] + 1 if isinstance(err, TRANSIENT) or type(
-                err) is GeocoderServiceError else 1
+            transient = isinstance(err, TRANSIENT) or type(err) is GeocoderServiceError
+            attempts = retry["retries"] + 1 if transient else 1
             reasons.append(f"{source.name}: service error after {attempts} "
                            f"attempt{'s' if attempts > 1 else ''} ({type(err).__name__}: "
                            f"{_one_line(str(err))})")
+            if transient:  # the service's trouble, not this query's
+                breaker.failed(source.name, reasons[-1])
             continue
+        breaker.streak[source.name] = 0
         if loc is None:
             reasons.append(f"{source.name}: no match in {country_name(country)} ({country})")
             continue
@@ -372,6 +399,9 @@ def _parser() -> argparse.ArgumentParser:
                              f"{ENV_USER_AGENT})")
     parser.add_argument("--retries", type=int, default=3,
                         help="retries after a timeout, 429 or 5xx answer (default 3)")
+    parser.add_argument("--give-up-after", type=int, default=3, metavar="ROWS",
+                        help="stop asking the service after it failed this many rows in a "
+                             "row, even after retries (default 3; 0: never)")
     parser.add_argument("--min-delay", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between service calls (default 1; never less for "
                              f"{PUBLIC_HOST}, whose policy asks for it)")
@@ -406,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result = geocode_events(data.events, sources, cache, retries=max(0, args.retries),
+                                give_up_after=args.give_up_after,
                                 track=_progress(len(data.events)))
     finally:
         cache.save()  # answers already paid for survive a failed or interrupted run

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from geopy.exc import GeocoderQueryError, GeocoderUnavailable
+from geopy.location import Location
 
 from dashboard.formats import load_events, parse_events
-from dashboard.geocode import CACHE_FORMAT, Cache, geocode_events, nominatim_source
+from dashboard.geocode import CACHE_FORMAT, Cache, Source, geocode_events, nominatim_source
 from tests.fake_services import DROP, FakeNominatim, body, hang, status, truncated
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +182,11 @@ def test_service_vanishes_mid_run_then_the_next_run_resumes_from_the_cache(tmp_p
         first, _ = _run(fake, cache=Cache.load(path), retries=1)
     assert fake.answered == 2
     assert [f.place for f in first.failures] == [p for _, p, _ in ROWS[2:]]
-    assert all("service error after 2 attempts" in f.reason for f in first.failures)
+    # Three rows fail after their retries; then the service is not asked any more.
+    reasons = [f.reason for f in first.failures]
+    assert all("service error after 2 attempts" in r for r in reasons[:3]), reasons
+    assert reasons[3].startswith("nominatim: not asked, the service failed 3 rows in a row")
+    assert first.calls["nominatim"] == 2 + 3 * 2  # two answers, three rows tried twice
     assert sorted(_cache_doc(path)) == ["bogotá|CO", "san salvador|SV"]  # no failure kept
 
     with FakeNominatim() as back:
@@ -251,10 +257,11 @@ def test_cli_against_a_vanishing_service_reports_rows_and_writes_nothing(tmp_pat
                               env=_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    failed = [line for line in done.stderr.splitlines() if "service error" in line]
+    failed = [line for line in done.stderr.splitlines() if "nominatim: " in line]
     assert [line.split(", place ")[0] for line in failed] == [
         f"{tmp_path / 'events.csv'}, line {n}" for n in (4, 5, 6, 7)]
-    assert "located 2 of 6 events (2 nominatim); 6 geocoder calls; 4 failed" in done.stderr
+    assert "not asked, the service failed 3 rows in a row" in failed[-1]
+    assert "located 2 of 6 events (2 nominatim); 5 geocoder calls; 4 failed" in done.stderr
     assert not (tmp_path / "out.geojson").exists()
     assert sorted(_cache_doc(tmp_path / "cache.json")) == ["bogotá|CO", "san salvador|SV"]
 
@@ -320,3 +327,47 @@ def test_kills_at_random_moments_never_leave_a_corrupt_file(tmp_path):
 def test_the_public_nominatim_is_never_called_more_than_once_a_second(endpoint, asked, spacing):
     source = nominatim_source(endpoint, AGENT, min_delay_seconds=asked)
     assert source.geocode.min_delay_seconds == spacing
+
+
+@pytest.mark.parametrize(("give_up_after", "asked"), [(1, 1), (2, 2), (0, 6)])
+def test_a_dead_service_is_not_asked_row_after_row(give_up_after, asked):
+    source = nominatim_source("http://127.0.0.1:9", AGENT, timeout=0.5, min_delay_seconds=0)
+    waits: list[float] = []
+    calls = 0
+
+    def counted(query, *, country_codes):
+        nonlocal calls
+        calls += 1
+        return source.geocode(query, country_codes=country_codes)
+
+    result = geocode_events(_events(), [Source(source.name, counted)], Cache(),
+                            retries=1, backoff=0.25, sleep=waits.append,
+                            give_up_after=give_up_after)
+    assert calls == 2 * asked  # each asked row: one call and one retry
+    assert len(waits) == asked
+    assert len(result.failures) == len(ROWS)
+    skipped = [f for f in result.failures if "not asked" in f.reason]
+    assert len(skipped) == len(ROWS) - asked
+
+
+def test_a_success_resets_the_count_and_query_errors_do_not_count():
+    answers = iter([GeocoderUnavailable("down"), GeocoderUnavailable("down"),
+                    Location("San Salvador", (13.6989, -89.1914), {}),
+                    GeocoderQueryError("bad query"), GeocoderUnavailable("down"),
+                    GeocoderUnavailable("down")])
+
+    def flaky(_query, **_country):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    rows = [("a", "Tecoluca", "SV"), ("b", "Tecoluca Norte", "SV"), ("c", "San Salvador", "SV"),
+            ("d", "Bogotá", "CO"), ("e", "Medellín", "CO"), ("f", "Cali", "CO")]
+    result = geocode_events(_events(rows), [Source("nominatim", flaky)], Cache(), retries=0,
+                            sleep=[].append, give_up_after=3)
+    # Two failures, a success (count back to 0), a query error (not the service's fault),
+    # two failures: never three in a row, so every row was asked.
+    assert [f.place for f in result.failures] == ["Tecoluca", "Tecoluca Norte", "Bogotá",
+                                                  "Medellín", "Cali"]
+    assert not any("not asked" in f.reason for f in result.failures)
