@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from dashboard import atomic
 from dashboard.schema import DERIVED, FIELD_NAMES, EventsFileError, Problem, validate_frame
@@ -67,8 +71,9 @@ def _lines(text: str) -> Iterable[str]:
 def read_csv_text(text: str, name: str) -> pd.DataFrame:
     """Raw CSV records as text columns, with a ``row`` label naming each record's line."""
     # strict: an unclosed quote is an error at the end of the data, not a silently merged row.
-    # csv.reader rather than DictReader: lists are several times faster than a dict per row.
-    reader = csv.reader(_lines(text), strict=True)
+    # The header alone is read here: finditer is lazy, so the rest of the text is not split.
+    header_lines = _Lines(text)
+    reader = csv.reader(header_lines, strict=True)
     try:
         fieldnames = next(reader, None)
     except csv.Error as err:
@@ -88,25 +93,148 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
         raise EventsFileError(Problem(name, "line 1", "", "the header has one column "
                                       f"{header[0][:40]!r}; the file seems to use ';' between "
                                       "values. Save it with commas as separators."))
+    first_line = reader.line_num + 1
+    fast = _read_regular(text[header_lines.end:], header, first_line) if FAST_CSV else None
+    if fast is not None:
+        (frame, labels), broken = fast, []
+    else:
+        frame, labels, broken = _read_exact(text, header, name)
+    for column in header:
+        if column in RESERVED:
+            broken.append(Problem(name, "line 1", column, f"the column name {column!r} is "
+                                  "reserved (eventmap derives it); rename the column. Its values "
+                                  "were left out."))
+    frame = frame.drop(columns=[c for c in header if c in RESERVED])
+    frame["row"] = labels if len(labels) else []  # the csv path's dtype when there is no row
+    frame.attrs["problems"] = broken
+    return frame
+
+
+class _Lines:
+    """Lines of a text as csv needs them, read lazily; ``end`` is where the last one ended."""
+
+    def __init__(self, text: str):
+        self._matches = _LINE.finditer(text)
+        self.end = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        match = next(self._matches)
+        self.end = match.end()
+        return match.group()
+
+
+def _read_exact(text: str, header: list[str], name: str) -> tuple[
+        pd.DataFrame, list[str], list[Problem]]:
+    """The csv module's reading of the records after the header, and the problems met."""
+    # csv.reader rather than DictReader: lists are several times faster than a dict per row.
+    reader = csv.reader(_lines(text), strict=True)
+    next(reader)  # the header, read fine before
     try:
         pieces, labels, broken = _frames(_regular_chunks(reader), header, name)
     except _IrregularLinesError:
         # A line break inside quotes, or broken quotes: read again, record by record, to
         # name the line each record starts on.
         reader = csv.reader(_lines(text), strict=True)
-        next(reader)  # the header, read fine before
+        next(reader)
         pieces, labels, broken = _frames(_numbered_records(reader), header, name)
-    for column in header:
-        if column in RESERVED:
-            broken.append(Problem(name, "line 1", column, f"the column name {column!r} is "
-                                  "reserved (eventmap derives it); rename the column. Its values "
-                                  "were left out."))
     frame = (pd.concat(pieces, ignore_index=True) if pieces
              else pd.DataFrame(columns=header, dtype="str"))
-    frame = frame.drop(columns=[c for c in header if c in RESERVED])
-    frame["row"] = labels
-    frame.attrs["problems"] = broken
-    return frame
+    return frame, labels, broken
+
+
+# Switch for tests: False reads every file with the csv module alone.
+FAST_CSV = True
+# One CSV value under the csv module's rules, for files whose records are one line each:
+# quoted (quotes doubled inside, no line break) or unquoted (a quote only after its start).
+_VALUE = r'(?:"(?:[^"\r\n]|"")*"|[^",\r\n][^,\r\n]*)?'
+_RECORD = _VALUE + "(?:," + _VALUE + ")*"
+_RECORD_RE = re.compile(_RECORD)
+_RECORDS_RE2 = r"\A(?:" + _RECORD + r"\r?\n)*(?:" + _RECORD + r")?\z"
+# Python's str.strip() whitespace, for finding rows that may be blank.
+_BLANK_RE2 = (r"^[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+              r"\x{202f}\x{205f}\x{3000}]*$")
+# Beyond this many quotes, the whole text is checked at once in C++ rather than line by line.
+_QUOTED_LINES_IN_PYTHON = 2_000
+
+
+def _read_regular(body: str, header: list[str], first_line: int) -> tuple[
+        pd.DataFrame, pd.Series] | None:
+    """Records of a regular file read by pyarrow, as the csv module reads them; else None.
+
+    Regular: every record is one line, each as wide as the header, quotes only where the csv
+    module accepts them, lines ending in "\\n" or "\\r\\n". Then record i is on line
+    ``first_line + i``, and blank lines come out as rows of "" (dropped, like the csv path).
+    """
+    if not body:
+        return _arrow_frame(pa.table({f"c{i}": pa.array([], pa.large_string())
+                                      for i in range(len(header))}), header, first_line)
+    if ("\0" in body or body[0] == "\ufeff" or body.count("\r") != body.count("\r\n")
+            or not _quotes_are_plain(body)):
+        return None
+    data = body.encode("utf-8")
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:  # a row wider or narrower than the header
+        return None
+    del data
+    limit = csv.field_size_limit()
+    if len(body) > limit and any(pc.max(pc.utf8_length(col)).as_py() > limit
+                                 for col in table.columns if table.num_rows):
+        return None  # the csv module refuses such a value
+    return _arrow_frame(table, header, first_line)
+
+
+def _quotes_are_plain(body: str) -> bool:
+    """Does every line with a quote hold one whole record, quoted as the csv module accepts?"""
+    quotes = body.count('"')
+    if not quotes:
+        return True
+    if quotes > _QUOTED_LINES_IN_PYTHON:
+        whole = pa.array([body], pa.large_string())
+        return bool(pc.match_substring_regex(whole, _RECORDS_RE2)[0].as_py())
+    at = body.find('"')
+    while at != -1:
+        start = body.rfind("\n", 0, at) + 1
+        end = body.find("\n", at)
+        end = len(body) if end == -1 else end
+        line = body[start:end]
+        if not _RECORD_RE.fullmatch(line[:-1] if line.endswith("\r") else line):
+            return False
+        at = body.find('"', end)
+    return True
+
+
+def _arrow_frame(table: pa.Table, header: list[str], first_line: int) -> tuple[
+        pd.DataFrame, pd.Series]:
+    """Text columns and ``line N`` labels from a table of one record per line."""
+    lines = pa.array(np.arange(first_line, first_line + table.num_rows))
+    labels = pc.binary_join_element_wise(pa.scalar("line ", pa.large_string()),
+                                        pc.cast(lines, pa.large_string()),
+                                        pa.scalar("", pa.large_string()))
+    if table.num_rows:
+        # Blank rows are not events. Only rows whose first value may be blank are looked at.
+        maybe = pc.match_substring_regex(table.column(0), _BLANK_RE2)
+        if pc.any(maybe).as_py():
+            where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+            blank = [i for i, rec in zip(where, table.take(where).to_pylist(), strict=True)
+                     if not "".join(rec.values()).strip()]
+            if blank:
+                keep = np.ones(table.num_rows, dtype=bool)
+                keep[blank] = False
+                table, labels = table.filter(pa.array(keep)), labels.filter(pa.array(keep))
+    frame = table.to_pandas()
+    frame.columns = header
+    return frame, labels.to_pandas()
 
 
 Chunk = tuple[Sequence[int], list[list[str]], "tuple[int, csv.Error] | None"]
