@@ -42,6 +42,9 @@ PLAY_SECONDS = 2.0  # how long play shows each event
 # A tick this close to its due time steps: the browser's timer and the server's clock differ.
 PLAY_SLACK_SECONDS = 0.4
 MAX_TIMELINE_EVENTS = 2000  # beyond this, points merge into a band that no one can click
+# The list sends its rows to the browser on every run: 100,000 rows are 10 MB that nobody
+# scrolls through. The first ones in time order, and the filters, lead to the others.
+MAX_LIST_ROWS = 2000
 
 
 @st.cache_resource(show_spinner=False)
@@ -400,16 +403,14 @@ def _problems(dataset: Dataset, uploaded: bool = False) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _choices(events: pd.DataFrame, version: str) -> dict[str, list[str]]:
-    # Listing participants takes a while at 100,000 events: worked out again only when the
-    # data or the chosen values change, not at every selection or play step.
-    view = _view()
-    key = (version, view.countries, view.categories, view.participants)
-    memo = st.session_state.get("choices")
-    if memo is None or memo[0] != key:
-        memo = (key, choices(events, view))
-        st.session_state["choices"] = memo
-    return memo[1]
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _choices(version: str, countries: tuple[str, ...],  # noqa: ARG001 (version keys the cache)
+             categories: tuple[str, ...], participants: tuple[str, ...],
+             _events: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    # Worked out once per data and chosen values for every session, not at every selection or
+    # play step; tuples, as the options are shared and must not change.
+    view = FilterState(countries=countries, categories=categories, participants=participants)
+    return {field: tuple(values) for field, values in choices(_events, view).items()}
 
 
 def _filters(days: list[str], events: pd.DataFrame, version: str) -> None:
@@ -421,7 +422,8 @@ def _filters(days: list[str], events: pd.DataFrame, version: str) -> None:
         labels = {ALL_DAYS: "All days"} | {d: short_day_text(date.fromisoformat(d)) for d in days}
         right.pills("Trip days", list(labels), format_func=labels.__getitem__, key="day",
                     on_change=_on_day, help="One click shows one day of the trip.")
-    options = _choices(events, version)
+    view = _view()
+    options = _choices(version, view.countries, view.categories, view.participants, events)
     # Labels hidden (screen readers still read them): the placeholders say what each is for,
     # which keeps the map higher on the page.
     cols = st.columns(4)
@@ -488,28 +490,27 @@ def _details(events: pd.DataFrame, shown: pd.DataFrame, route: Route) -> None:
               icon=":material/arrow_back:")
 
 
-def _each_value(values: pd.Series, text) -> list[str]:
+def _each_value(values: pd.Series, text) -> pd.Series:
     # Once per distinct value: 100,000 events have far fewer days, places and categories.
-    return values.map({v: text(v) for v in values.unique()}).to_list()
+    return values.map({v: text(v) for v in values.unique()})
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _table_rows(version: str, filter_key: str,  # noqa: ARG001 (they key the cache)
-                _shown: pd.DataFrame, _route: Route) -> tuple[list[str], pa.Table]:
-    ordered = in_route_order(_shown)
-    stop_of = _route.stop_of()
-    ids = [str(i) for i in ordered["id"]]
+                _shown: pd.DataFrame, _route: Route) -> tuple[tuple[str, ...], pa.Table]:
+    """The list's first MAX_LIST_ROWS events in time order: their ids, and the rows as Arrow."""
+    ordered = in_route_order(_shown).iloc[:MAX_LIST_ROWS]
     table = pd.DataFrame({
-        "stop": [stop_of[i].number if i in stop_of else None for i in ids],
+        # A whole number, or empty for an event off the route (a large view draws none).
+        "stop": ordered["id"].map(_route.numbering()).astype("Int64"),
         "when": _each_value(ordered["date"], format_when),
-        "title": ordered["title"].to_list(),
-        "place": [f"{p}, {c}" for p, c in zip(ordered["place"],
-                                              _each_value(ordered["country"], country_name),
-                                              strict=True)],
+        "title": ordered["title"],
+        "place": ordered["place"] + ", " + _each_value(ordered["country"], country_name),
         "category": _each_value(ordered["category"], category_label),
     })
-    # As Arrow, which st.dataframe sends as it is: converting 100,000 rows takes a while.
-    return ids, pa.Table.from_pandas(table, preserve_index=False)
+    # As Arrow, which st.dataframe sends as it is: converting rows on every run takes a while.
+    return (tuple(ordered["id"].astype(str).tolist()),
+            pa.Table.from_pandas(table, preserve_index=False))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -520,12 +521,16 @@ def _playlist(version: str, filter_key: str,  # noqa: ARG001 (they key the cache
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _sources(version: str, _events: pd.DataFrame) -> list[str]:  # noqa: ARG001 (cache key)
-    return sorted({s for s in _events["source_name"] if s})
+    return sorted(s for s in _events["source_name"].unique() if s)
 
 
 def _table(shown: pd.DataFrame, route: Route, version: str) -> None:
     ids, table = _table_rows(version, _filter_key(_view()), shown, route)
     st.session_state["table_ids"] = ids
+    if len(ids) == MAX_LIST_ROWS and len(shown) > len(ids):
+        st.caption(f"Listing the first {len(ids):,} of {len(shown):,} events in time order. "
+                   "Narrow the filters to list the others, or download them all (Download, "
+                   "above).")
     want = [ids.index(_view().event)] if _view().event in ids else []
     current = st.session_state.get("table")
     if current is None or (list(current["selection"]["rows"]), list(current["selection"]["cells"])

@@ -80,7 +80,10 @@ def category_styles(categories: Iterable[str]) -> dict[str, Style]:
     """A style for each category: known ones fixed, others coloured in order of appearance."""
     styles: dict[str, Style] = {}
     extra = iter(EXTRA_COLOURS)
-    for category in dict.fromkeys(categories):
+    # A column's unique() keeps the order of appearance without a Python loop over every event.
+    distinct = (categories.unique() if isinstance(categories, pd.Series | pd.Index)
+                else dict.fromkeys(categories))
+    for category in distinct:
         if category in CATEGORY_STYLES:
             colour, shape = CATEGORY_STYLES[category]
         else:

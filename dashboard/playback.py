@@ -7,22 +7,28 @@ pressing play again from there starts over at the first.
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 
 @dataclass(frozen=True)
 class Playlist:
-    """Event ids in play order (by instant; file order breaks ties), with their instants."""
+    """Event ids in play order (by instant; file order breaks ties), with their instants.
+
+    ``instants`` may be any sequence of UTC timestamps; it is kept as a ``pd.DatetimeIndex``
+    (searched in one step, and made from a column without a Python object per event). Two
+    playlists are equal when their ids are: the instants only say where a hidden event falls.
+    """
 
     ids: tuple[str, ...]
-    instants: tuple[pd.Timestamp, ...] = ()
+    instants: pd.DatetimeIndex | tuple[pd.Timestamp, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if self.instants and len(self.instants) != len(self.ids):
+        if len(self.instants) and len(self.instants) != len(self.ids):
             raise ValueError("give one instant per id, or none.")
+        if not isinstance(self.instants, pd.DatetimeIndex):
+            object.__setattr__(self, "instants", pd.DatetimeIndex(list(self.instants)))
 
     @classmethod
     def from_events(cls, events: pd.DataFrame) -> Playlist:
@@ -32,7 +38,8 @@ class Playlist:
         # A stable sort keeps the file's order among events at the same instant (several
         # date-only events of one day), so stepping follows the order the author wrote.
         ordered = events.sort_values("instant", kind="stable")
-        return cls(tuple(ordered["id"].astype(str)), tuple(ordered["instant"]))
+        return cls(tuple(ordered["id"].astype(str).tolist()),
+                   pd.DatetimeIndex(ordered["instant"]))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -55,8 +62,8 @@ class Playlist:
         pos = self.index(current)
         if pos is not None:
             return self.ids[min(pos + 1, len(self.ids) - 1)]
-        if at is not None and self.instants:
-            after = bisect.bisect_right(self.instants, at)
+        if at is not None and len(self.instants):
+            after = int(self.instants.searchsorted(at, side="right"))
             return self.ids[min(after, len(self.ids) - 1)]
         return self.ids[0]
 
@@ -70,8 +77,8 @@ class Playlist:
         pos = self.index(current)
         if pos is not None:
             return self.ids[max(pos - 1, 0)]
-        if at is not None and self.instants:
-            before = bisect.bisect_left(self.instants, at)
+        if at is not None and len(self.instants):
+            before = int(self.instants.searchsorted(at, side="left"))
             return self.ids[max(before - 1, 0)]
         return self.ids[-1]
 
