@@ -31,7 +31,7 @@ from dashboard.geocode import Cache, CacheError  # noqa: E402
 from dashboard.located import require_coordinates  # noqa: E402
 from dashboard.playback import Playlist  # noqa: E402
 from dashboard.route import Route, in_route_order  # noqa: E402
-from dashboard.timeline import SELECTION, selection_to_id, timeline_chart  # noqa: E402
+from dashboard.timeline import SELECTION, selection_to_id, timeline_spec  # noqa: E402
 
 MAP_HEIGHT = 520
 MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
@@ -580,7 +580,17 @@ def _player(playlist: Playlist) -> None:
         ticker()
 
 
-def _timeline(shown: pd.DataFrame) -> None:
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _timeline_spec(version: str, filter_key: str, event: str,  # noqa: ARG001 (cache key)
+                   _shown: pd.DataFrame) -> tuple[dict[str, object], str]:
+    lane = "country" if _shown["country"].nunique() > 1 else "category"
+    spec = timeline_spec(_shown, event or None, lane=lane)
+    # As Arrow tables, which Streamlit sends as they are (rows would be converted every run).
+    datasets = {name: pa.Table.from_pylist(rows) for name, rows in spec["datasets"].items()}
+    return {**spec, "datasets": datasets}, lane
+
+
+def _timeline(shown: pd.DataFrame, version: str) -> None:
     st.subheader("Timeline")
     if shown.empty:
         st.caption("No events in the current view.")
@@ -589,10 +599,10 @@ def _timeline(shown: pd.DataFrame) -> None:
         st.caption(f"The timeline draws up to {MAX_TIMELINE_EVENTS:,} events; narrow the "
                    f"filters ({len(shown):,} now) to see it.")
         return
-    lane = "country" if shown["country"].nunique() > 1 else "category"
-    st.altair_chart(timeline_chart(shown, _view().event or None, lane=lane),
-                    on_select=_on_timeline, selection_mode=SELECTION, key="timeline",
-                    width="stretch")
+    # Shared between sessions: Streamlit copies the spec before it takes the datasets out.
+    spec, lane = _timeline_spec(version, _filter_key(_view()), _view().event, shown)
+    st.vega_lite_chart(spec, on_select=_on_timeline, selection_mode=SELECTION, key="timeline",
+                       width="stretch")
     st.caption("Each point is an event at its local time, one lane per "
                f"{lane}. Click a point to select the event.")
 
@@ -754,7 +764,7 @@ def main() -> None:
         _map(view, shown, len(events), route, version)
     with info_col, st.container(border=True):
         _details(events, shown, route)
-    _timeline(shown)
+    _timeline(shown, version)
     st.subheader(f"Events ({len(shown)} of {len(events)})" if view.filtered
                  else f"Events ({len(events)})")
     _table(shown, route, version)

@@ -1,11 +1,14 @@
-"""The filtered events over time, as an Altair chart whose clicked point names an event."""
+"""The filtered events over time, as a Vega-Lite spec whose clicked point names an event."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from dashboard.countries import country_name
@@ -13,9 +16,11 @@ from dashboard.dates import format_when, wall_time
 from dashboard.filters import category_label
 from dashboard.mapview import SELECTED_COLOUR, category_styles
 
-# The point selection's name: st.altair_chart(..., on_select="rerun") returns the clicked
+# The point selection's name: st.vega_lite_chart(..., on_select="rerun") returns the clicked
 # event under state["selection"][SELECTION], as [{"id": ...}].
 SELECTION = "event"
+POINTS_VIEW = "points"  # the layer the selection listens to
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 LANES = ("country", "category")
 ROW_PX = 26
@@ -27,148 +32,187 @@ _VEGA_SHAPES = {"circle": "circle", "square": "square", "diamond": "diamond",
                 "triangle": "triangle-up"}
 
 
+COLUMNS = ("id", "title", "when", "where", "category", "category_label", "lane", "at", "slot",
+           "selected", "aria")
+
+
 def timeline_data(events: pd.DataFrame, selected_id: str | None = None,
                   lane: str = "country") -> pd.DataFrame:
     """One row per event with what the chart draws (lane, local time, slot, labels)."""
+    return pd.DataFrame(_columns(events, selected_id, lane), columns=list(COLUMNS))
+
+
+def _columns(events: pd.DataFrame, selected_id: str | None, lane: str) -> dict[str, list]:
     if lane not in LANES:
         raise ValueError(f"lane must be one of {', '.join(LANES)}; got {lane!r}.")
-    columns = ["id", "title", "when", "where", "category", "category_label", "lane", "at",
-               "slot", "selected", "aria"]
-    if events.empty:
-        return pd.DataFrame(columns=columns)
     ordered = events.sort_values("instant", kind="stable")
-    # A date-only event happened some time that day: it stands at midday, in the middle of
-    # its day's band, and a timed event at its local clock time within the band.
-    local = [wall_time(d) + (dt.timedelta(hours=12) if len(d) == 10 else dt.timedelta())
-             for d in ordered["date"]]
-    countries = [country_name(c) for c in ordered["country"]]
-    category = ordered["category"].astype(str)
-    data = pd.DataFrame({
-        "id": ordered["id"].astype(str).to_numpy(),
-        "title": ordered["title"].to_numpy(),
-        "when": [format_when(d) for d in ordered["date"]],
-        "where": [", ".join(p for p in (place, name) if p)
-                  for place, name in zip(ordered["place"], countries, strict=True)],
-        "category": category.to_numpy(),
-        "category_label": [category_label(c) for c in category],
-        "lane": countries if lane == "country" else [category_label(c) for c in category],
-        # Vega parses a trailing Z as UTC and the chart's scale is UTC, so a point stands at
-        # the local time the event was written with, whatever the viewer's time zone.
-        "at": [t.strftime("%Y-%m-%dT%H:%M:%S") + "Z" for t in local],
-        "day": [t.date().isoformat() for t in local],
-    })
+    dates, categories = ordered["date"].to_list(), ordered["category"].astype(str).to_list()
+    # Worked out once per distinct value: a large view has far fewer days and countries.
+    times = {d: _local_time(d) for d in set(dates)}
+    names = {c: country_name(c) for c in set(ordered["country"])}
+    labels = {c: category_label(c) for c in set(categories)}
+    ids, titles = ordered["id"].astype(str).to_list(), ordered["title"].to_list()
+    countries = [names[c] for c in ordered["country"]]
+    when = [times[d][2] for d in dates]
+    where = [", ".join(p for p in (place, name) if p)
+             for place, name in zip(ordered["place"], countries, strict=True)]
+    category_labels = [labels[c] for c in categories]
+    lanes = countries if lane == "country" else category_labels
     # Events of one lane and day share a spot on the chart; each gets its own slot in the lane.
     # Slots are centred on the lane's line: -0.5 and 0.5 for two events, -1, 0 and 1 for three.
-    spot = data.groupby(["lane", "day"])
-    data["slot"] = spot.cumcount() - (spot["id"].transform("size") - 1) / 2
-    data["selected"] = data["id"].eq(selected_id) if selected_id else False
-    data["aria"] = (data["title"] + ", " + data["when"] + ", " + data["where"]
-                    + ", " + data["category_label"])
-    return data[columns]
+    spots = list(zip(lanes, (times[d][1] for d in dates), strict=True))
+    size = Counter(spots)
+    seen: Counter[tuple[str, str]] = Counter()
+    slots = []
+    for spot in spots:
+        slots.append(seen[spot] - (size[spot] - 1) / 2)
+        seen[spot] += 1
+    return {
+        "id": ids, "title": titles, "when": when, "where": where, "category": categories,
+        "category_label": category_labels, "lane": lanes,
+        "at": [times[d][0] for d in dates], "slot": slots,
+        "selected": [bool(selected_id) and i == selected_id for i in ids],
+        "aria": [", ".join(parts) for parts in zip(titles, when, where, category_labels,
+                                                   strict=True)],
+    }
 
 
-def timeline_chart(events: pd.DataFrame, selected_id: str | None = None,
-                   lane: str = "country") -> alt.Chart | alt.LayerChart:
-    """The events over time: one lane per country (or category), coloured by category.
+def _local_time(date: str) -> tuple[str, str, str]:
+    """Where an event's ``date`` stands on the chart, its local day, and how it reads."""
+    # A date-only event happened some time that day: it stands at midday, in the middle of
+    # its day's band, and a timed event at its local clock time within the band.
+    local = wall_time(date) + (dt.timedelta(hours=12) if len(date) == 10 else dt.timedelta())
+    # Vega parses a trailing Z as UTC and the chart's scale is UTC, so a point stands at the
+    # local time the event was written with, whatever the viewer's time zone.
+    return (local.strftime("%Y-%m-%dT%H:%M:%S") + "Z", local.date().isoformat(),
+            format_when(date))
 
-    A click selects a point; pass the chart to ``st.altair_chart(chart, on_select="rerun",
-    selection_mode=SELECTION)`` and read the event id with :func:`selection_to_id`.
-    ``selected_id`` is drawn larger, with an outline.
+
+def timeline_spec(events: pd.DataFrame, selected_id: str | None = None,
+                  lane: str = "country") -> dict[str, Any]:
+    """The events over time as a Vega-Lite spec: one lane per country (or category).
+
+    Points are coloured and shaped by category, as on the map; ``selected_id`` is drawn larger,
+    with an outline. A click selects a point: pass the spec to ``st.vega_lite_chart(spec,
+    on_select=..., selection_mode=SELECTION)`` and read the event id with
+    :func:`selection_to_id`. The spec is plain JSON data, its rows in ``spec["datasets"]``.
     """
-    data = timeline_data(events, selected_id, lane)
+    columns = _columns(events, selected_id, lane)
     # Styled from the view in its own order, as the map does, so both give a category the
     # same colour and shape.
-    styles = category_styles(events["category"].astype(str)) if len(events) else {}
-    lanes = list(dict.fromkeys(data["lane"]))  # in time order of first appearance
-    slots = int(data["slot"].abs().max() * 2) + 1 if len(data) else 1
-    pick = alt.selection_point(name=SELECTION, fields=["id"], on="click", toggle=False,
-                               clear="dblclick", nearest=False)
-    has_selected = bool(data["selected"].any())
-    legend_scale = {"domain": [s.label for s in styles.values()]}
-    days = _days(data)
-    scale = _time_scale(data, days)
-    chart = alt.Chart(data).mark_point(filled=True, cursor="pointer").encode(
-        x=alt.X("at:T", title=None, scale=scale, axis=_time_axis(days)),
-        y=alt.Y("lane:N", title=None, sort=lanes, axis=alt.Axis(labelLimit=160)),
-        # Reversed, so the first event of a day stands at the top of its lane.
-        yOffset=alt.YOffset("slot:Q", scale=alt.Scale(domain=[-slots / 2, slots / 2],
-                                                      reverse=True)),
-        color=alt.Color("category_label:N", title="Category",
-                        scale=alt.Scale(**legend_scale,
-                                        range=[s.colour for s in styles.values()]),
-                        legend=alt.Legend(orient="bottom", symbolSize=110,
-                                          symbolStrokeWidth=0)),
-        shape=alt.Shape("category_label:N", title="Category",
-                        scale=alt.Scale(**legend_scale,
-                                        range=[_VEGA_SHAPES.get(s.shape, "circle")
-                                               for s in styles.values()])),
-        size=alt.condition("datum.selected", alt.value(400), alt.value(130)),
-        stroke=alt.condition("datum.selected", alt.value(SELECTED_COLOUR), alt.value("#ffffff")),
-        strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(1)),
-        # With one event selected the others step back, so the eye finds it at once.
-        opacity=(alt.condition("datum.selected", alt.value(1.0), alt.value(0.5))
-                 if has_selected else alt.value(1.0)),
-        tooltip=[alt.Tooltip("title:N", title="Event"), alt.Tooltip("when:N", title="When"),
-                 alt.Tooltip("where:N", title="Where"),
-                 alt.Tooltip("category_label:N", title="Category")],
-        # The id rides along so the selection can carry it (fields=["id"]).
-        detail="id:N",
-        # What a screen reader says for a point (by default Vega lists every field).
-        description="aria:N",
-    ).add_params(pick)
-    if days:
-        chart = alt.layer(_day_lines(days, scale), chart)
+    styles = list(category_styles(events["category"].astype(str)).values()) if len(events) else []
+    lanes = list(dict.fromkeys(columns["lane"]))  # in time order of first appearance
+    slots = int(max(map(abs, columns["slot"]), default=0) * 2) + 1
+    rows = [dict(zip(COLUMNS, values, strict=True))
+            for values in zip(*(columns[c] for c in COLUMNS), strict=True)]
+    name = _dataset_name("events", columns)
+    labels = [s.label for s in styles]
+    days = _days(columns["at"])
+    scale = _time_scale(columns["at"], days)
+
+    def when_selected(chosen: object, other: object) -> dict[str, object]:
+        return {"condition": {"test": "datum.selected", "value": chosen}, "value": other}
+
+    points: dict[str, Any] = {
+        "data": {"name": name},
+        "mark": {"type": "point", "filled": True, "cursor": "pointer"},
+        "encoding": {
+            "x": {"field": "at", "type": "temporal", "title": None, "scale": scale,
+                  "axis": _time_axis(days)},
+            "y": {"field": "lane", "type": "nominal", "title": None, "sort": lanes,
+                  "axis": {"labelLimit": 160}},
+            # Reversed, so the first event of a day stands at the top of its lane.
+            "yOffset": {"field": "slot", "type": "quantitative",
+                        "scale": {"domain": [-slots / 2, slots / 2], "reverse": True}},
+            "color": {"field": "category_label", "type": "nominal", "title": "Category",
+                      "scale": {"domain": labels, "range": [s.colour for s in styles]},
+                      "legend": {"orient": "bottom", "symbolSize": 110,
+                                 "symbolStrokeWidth": 0}},
+            "shape": {"field": "category_label", "type": "nominal", "title": "Category",
+                      "scale": {"domain": labels,
+                                "range": [_VEGA_SHAPES.get(s.shape, "circle") for s in styles]}},
+            "size": when_selected(400, 130),
+            "stroke": when_selected(SELECTED_COLOUR, "#ffffff"),
+            "strokeWidth": when_selected(3, 1),
+            # With one event selected the others step back, so the eye finds it at once.
+            "opacity": (when_selected(1.0, 0.5) if any(columns["selected"])
+                        else {"value": 1.0}),
+            # Fields only: Vega shows a field's value as text, never as a format or expression.
+            "tooltip": [{"field": "title", "type": "nominal", "title": "Event"},
+                        {"field": "when", "type": "nominal", "title": "When"},
+                        {"field": "where", "type": "nominal", "title": "Where"},
+                        {"field": "category_label", "type": "nominal", "title": "Category"}],
+            # The id rides along so the selection can carry it (fields=["id"]).
+            "detail": {"field": "id", "type": "nominal"},
+            # What a screen reader says for a point (by default Vega lists every field).
+            "description": {"field": "aria", "type": "nominal"},
+        },
+    }
+    pick: dict[str, Any] = {"name": SELECTION, "select": {
+        "type": "point", "fields": ["id"], "on": "click", "toggle": False, "clear": "dblclick",
+        "nearest": False}}
     # Streamlit fits axis and legend into the height too; ROW_PX per slot keeps points apart.
-    rows = len(lanes) * max(2, min(slots, 4))
-    return chart.properties(height=CHROME_PX + ROW_PX * rows, width="container")
+    spec: dict[str, Any] = {"$schema": VEGA_LITE_SCHEMA,
+                            "height": CHROME_PX + ROW_PX * len(lanes) * max(2, min(slots, 4)),
+                            "width": "container", "datasets": {name: rows}}
+    if not days:
+        return {**spec, **points, "params": [pick]}
+    bounds = [{"at": (days[0] + dt.timedelta(days=i)).isoformat() + "T00:00:00Z"}
+              for i in range(len(days) + 1)]
+    lines = _dataset_name("days", {"at": [b["at"] for b in bounds]})
+    spec["datasets"][lines] = bounds
+    rules = {"data": {"name": lines}, "mark": {"type": "rule", "color": "#d0d4da",
+                                               "strokeWidth": 1},
+             "encoding": {"x": {"field": "at", "type": "temporal", "scale": scale}}}
+    # A layer's selection is declared at the top and names the view it listens to.
+    return {**spec, "layer": [rules, {**points, "name": POINTS_VIEW}],
+            "params": [{**pick, "views": [POINTS_VIEW]}]}
 
 
-def _days(data: pd.DataFrame) -> list[dt.date]:
+def _dataset_name(prefix: str, columns: dict[str, list]) -> str:
+    # Named by content, as Altair names its datasets: new data is a new spec, drawn afresh.
+    digest = hashlib.md5(json.dumps(columns).encode(), usedforsecurity=False)
+    return f"{prefix}-{digest.hexdigest()}"
+
+
+def _days(at: list[str]) -> list[dt.date]:
     """Every calendar day the chart spans, when it spans few enough to label each one."""
-    if data.empty:
+    if not at:
         return []
-    first, last = (dt.date.fromisoformat(str(d)[:10]) for d in (data["at"].min(),
-                                                                 data["at"].max()))
+    first, last = (dt.date.fromisoformat(d[:10]) for d in (min(at), max(at)))
     count = (last - first).days + 1
     return [first + dt.timedelta(days=i) for i in range(count)] if count <= DAY_TICKS_UP_TO else []
 
 
-def _utc(value: dt.datetime) -> alt.DateTime:
-    # DateTime objects, not epoch milliseconds: Streamlit's chart drops a numeric time domain.
-    return alt.DateTime(year=value.year, month=value.month, date=value.day, hours=value.hour,
-                        minutes=value.minute, seconds=value.second, utc=True)
+def _utc(value: dt.datetime) -> dict[str, object]:
+    # Vega-Lite DateTime objects, not epoch milliseconds: Streamlit's chart drops a numeric
+    # time domain.
+    return {"year": value.year, "month": value.month, "date": value.day, "hours": value.hour,
+            "minutes": value.minute, "seconds": value.second, "utc": True}
 
 
-def _time_scale(data: pd.DataFrame, days: list[dt.date]) -> alt.Scale:
+def _time_scale(at: list[str], days: list[dt.date]) -> dict[str, object]:
     if days:  # whole days, edge to edge
         ends = (days[0], days[-1] + dt.timedelta(days=1))
-        return alt.Scale(type="utc",
-                         domain=[_utc(dt.datetime.combine(d, dt.time())) for d in ends])
-    if data.empty:
-        return alt.Scale(type="utc")
-    at = pd.to_datetime(data["at"]).dt.tz_localize(None)
-    pad = pd.Timedelta(hours=12)  # room at the ends, and an axis for a one-instant view
-    return alt.Scale(type="utc", domain=[_utc(at.min() - pad), _utc(at.max() + pad)])
+        return {"type": "utc", "domain": [_utc(dt.datetime.combine(d, dt.time())) for d in ends]}
+    if not at:
+        return {"type": "utc"}
+    # The text sorts as the time does (one fixed format), so only the ends are parsed.
+    first, last = (dt.datetime.fromisoformat(a.removesuffix("Z")) for a in (min(at), max(at)))
+    pad = dt.timedelta(hours=12)  # room at the ends, and an axis for a one-instant view
+    return {"type": "utc", "domain": [_utc(first - pad), _utc(last + pad)]}
 
 
-def _time_axis(days: list[dt.date]) -> alt.Axis:
+def _time_axis(days: list[dt.date]) -> dict[str, object]:
     if days:  # one label per day, at midday, between the lines that part the days
         noons = [_utc(dt.datetime.combine(d, dt.time(12))) for d in days]
-        return alt.Axis(values=noons, format="%a %-d %b", labelAngle=0, grid=False,
-                        title=None)
-    return alt.Axis(labelAngle=0, grid=True, title=None)  # Vega picks weeks or months
-
-
-def _day_lines(days: list[dt.date], scale: alt.Scale) -> alt.Chart:
-    bounds = [dt.datetime.combine(days[0] + dt.timedelta(days=i), dt.time())
-              for i in range(len(days) + 1)]
-    lines = pd.DataFrame({"at": [b.strftime("%Y-%m-%dT%H:%M:%SZ") for b in bounds]})
-    return alt.Chart(lines).mark_rule(color="#d0d4da", strokeWidth=1).encode(
-        x=alt.X("at:T", scale=scale))
+        return {"values": noons, "format": "%a %-d %b", "labelAngle": 0, "grid": False,
+                "title": None}
+    return {"labelAngle": 0, "grid": True, "title": None}  # Vega picks weeks or months
 
 
 def selection_to_id(selection_state: object) -> str | None:
-    """The clicked event's id from what ``st.altair_chart(on_select=...)`` returned, else None.
+    """The clicked event's id from what ``st.vega_lite_chart(on_select=...)`` returned, else None.
 
     >>> selection_to_id({"selection": {"event": [{"id": "co-petro"}]}})
     'co-petro'

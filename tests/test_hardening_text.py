@@ -229,7 +229,7 @@ def test_standalone_map_page_takes_text_that_looks_like_a_remote_asset(text):
 # --- the timeline chart ---------------------------------------------------------------------
 
 def test_timeline_spec_carries_the_text_as_data(hostile):
-    spec = timeline.timeline_chart(hostile, selected_id=hostile["id"][0]).to_dict()
+    spec = timeline.timeline_spec(hostile, selected_id=hostile["id"][0])
     datasets = spec["datasets"]
     rows = [r for values in datasets.values() for r in values if "title" in r]
     assert sorted(r["title"] for r in rows) == sorted(hostile["title"])

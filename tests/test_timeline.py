@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,12 +12,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-import altair as alt
+import jsonschema
 import pandas as pd
 import pytest
+from altair.vegalite.v6.schema.core import load_schema
 
 from dashboard.mapview import category_styles
-from dashboard.timeline import SELECTION, selection_to_id, timeline_chart, timeline_data
+from dashboard.timeline import (
+    POINTS_VIEW,
+    SELECTION,
+    selection_to_id,
+    timeline_data,
+    timeline_spec,
+)
 from tests.conftest import CHROMIUM_ARGS
 from tests.sample_events import ROWS, make_events
 
@@ -28,13 +36,19 @@ def events() -> pd.DataFrame:
     return make_events()
 
 
+def _valid(spec: dict) -> dict:
+    # Vega-Lite's own JSON schema (the copy Altair ships; Streamlit depends on Altair).
+    jsonschema.Draft7Validator(load_schema()).validate(spec)
+    return spec
+
+
 def _points_layer(spec: dict) -> dict:
     layers = spec.get("layer", [spec])
     return next(layer for layer in layers if layer["mark"]["type"] == "point")
 
 
 def _params(spec: dict) -> list[dict]:
-    # Altair lifts a layer's params to the top, naming the view they belong to.
+    # A layer's params are declared at the top, naming the view they belong to.
     return spec.get("params", []) + _points_layer(spec).get("params", [])
 
 
@@ -84,10 +98,10 @@ def test_selected_event_is_marked(events):
 
 
 def test_chart_spec_selection_carries_the_event_id(events):
-    spec = timeline_chart(events, "co-talks").to_dict()  # validates against Vega-Lite's schema
+    spec = _valid(timeline_spec(events, "co-talks"))
     points = _points_layer(spec)
     (param,) = _params(spec)
-    assert param.get("views", [points.get("name")]) == [points.get("name")]
+    assert param["views"] == [points["name"]] == [POINTS_VIEW]
     assert param["name"] == SELECTION
     assert param["select"]["type"] == "point" and param["select"]["fields"] == ["id"]
     assert points["encoding"]["detail"]["field"] == "id"
@@ -97,7 +111,7 @@ def test_chart_spec_selection_carries_the_event_id(events):
 
 
 def test_chart_uses_the_maps_colours_and_shapes(events):
-    points = _points_layer(timeline_chart(events).to_dict())
+    points = _points_layer(timeline_spec(events))
     styles = category_styles(events["category"])
     colour, shape = points["encoding"]["color"]["scale"], points["encoding"]["shape"]["scale"]
     assert colour["domain"] == [s.label for s in styles.values()]
@@ -106,16 +120,16 @@ def test_chart_uses_the_maps_colours_and_shapes(events):
 
 
 def test_selected_point_is_emphasised(events):
-    enc = _points_layer(timeline_chart(events, "co-talks").to_dict())["encoding"]
+    enc = _points_layer(timeline_spec(events, "co-talks"))["encoding"]
     assert enc["size"]["condition"]["test"] == "datum.selected"
     assert enc["size"]["condition"]["value"] > enc["size"]["value"]
     assert enc["opacity"]["condition"]["value"] > enc["opacity"]["value"]
-    plain = _points_layer(timeline_chart(events).to_dict())["encoding"]
+    plain = _points_layer(timeline_spec(events))["encoding"]
     assert plain["opacity"] == {"value": 1.0}  # nothing dimmed when nothing is selected
 
 
 def test_short_spans_label_each_day_with_lines_between(events):
-    spec = timeline_chart(events).to_dict()
+    spec = timeline_spec(events)
     rules, points = spec["layer"]
     axis = points["encoding"]["x"]["axis"]
     assert [v["date"] for v in axis["values"]] == [31, 1, 2, 3, 4]
@@ -126,16 +140,81 @@ def test_short_spans_label_each_day_with_lines_between(events):
 def test_long_spans_leave_ticks_to_vega():
     rows = [{**ROWS[0], "id": "start", "date": "2025-01-01"},
             {**ROWS[0], "id": "end", "date": "2025-06-30"}]
-    spec = timeline_chart(make_events(rows)).to_dict()
+    spec = _valid(timeline_spec(make_events(rows), "end"))
     assert "layer" not in spec
     assert "values" not in spec["encoding"]["x"]["axis"]
+    # Half a day's room at each end of the middays, as Vega-Lite DateTimes (Streamlit drops
+    # epoch numbers).
+    start, end = spec["encoding"]["x"]["scale"]["domain"]
+    assert (start["year"], start["month"], start["date"], start["hours"]) == (2025, 1, 1, 0)
+    assert (end["month"], end["date"], end["hours"], end["utc"]) == (7, 1, 0, True)
+    # A single view carries its selection itself.
+    assert spec["params"][0]["name"] == SELECTION and "views" not in spec["params"][0]
 
 
 @pytest.mark.parametrize("view", [[], [2]], ids=["empty", "single"])
 def test_chart_builds_for_small_views(events, view):
-    chart = timeline_chart(events.iloc[view])
-    assert isinstance(chart, alt.TopLevelMixin)
-    chart.to_dict()
+    spec = _valid(timeline_spec(events.iloc[view]))
+    (rows,) = [r for r in spec["datasets"].values() if not r or "id" in r[0]]
+    assert len(rows) == len(view)
+
+
+def test_spec_is_plain_json_with_the_rows_as_data(events):
+    spec = timeline_spec(events, "co-talks", lane="category")
+    assert json.loads(json.dumps(spec, allow_nan=False)) == spec
+    rows = spec["datasets"][_points_layer(spec)["data"]["name"]]
+    assert rows == timeline_data(events, "co-talks", lane="category").to_dict("records")
+    enc = _points_layer(spec)["encoding"]
+    assert enc["y"]["sort"] == ["Visit", "Meeting", "Signing", "Press conference", "Tour"]
+    assert enc["y"]["field"] == "lane"
+    assert enc["description"] == {"field": "aria", "type": "nominal"}
+
+
+def test_datasets_are_named_by_their_content(events):
+    first, again = timeline_spec(events, "co-talks"), timeline_spec(events, "co-talks")
+    assert first == again
+    other = timeline_spec(events, "sv-visit")
+    # A new selection is new data: a new name, so Streamlit draws the chart afresh.
+    assert _points_layer(first)["data"] != _points_layer(other)["data"]
+    assert first["layer"][0]["data"] == other["layer"][0]["data"]  # the same day lines
+
+
+def test_tooltips_name_the_fields_people_read(events):
+    tooltip = _points_layer(timeline_spec(events))["encoding"]["tooltip"]
+    assert [(t["field"], t["title"]) for t in tooltip] == [
+        ("title", "Event"), ("when", "When"), ("where", "Where"), ("category_label", "Category")]
+
+
+HOSTILE = ['</script><img src=x onerror=alert(1)>', "{{datum.id}} ${1+1} %Y",
+           'datum.selected || alert("x")', "Zoë's \"quote\"\n second line"]
+
+
+def test_hostile_text_stays_data(events):
+    frame = events.copy()
+    frame["title"] = HOSTILE + ["plain"]
+    frame["place"] = HOSTILE[::-1] + ["plain"]
+    frame["category"] = HOSTILE + ["tour"]
+    spec = _valid(timeline_spec(frame, frame["id"].iloc[0], lane="category"))
+    rows = spec["datasets"][_points_layer(spec)["data"]["name"]]
+    assert sorted(r["title"] for r in rows) == sorted(frame["title"])
+    # Vega evaluates only what stands under these keys; none of it comes from the data.
+    code = {"test", "expr", "calculate", "filter", "format", "formatType", "labelExpr", "signal"}
+    found: list[str] = []
+
+    def walk(node: object, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k != "datasets":
+                    walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif key in code:
+            found.append(node)
+
+    walk(spec)
+    assert set(found) <= {"datum.selected", "%a %-d %b"}
+    assert "datum.selected" in found
 
 
 @pytest.mark.parametrize(("state", "expected"), [
@@ -170,7 +249,7 @@ def test_selection_to_id_reads_streamlits_state_object():
 
 APP = """
 import streamlit as st
-from dashboard.timeline import SELECTION, selection_to_id, timeline_chart
+from dashboard.timeline import SELECTION, selection_to_id, timeline_spec
 from tests.sample_events import make_events
 
 events = make_events()
@@ -178,8 +257,8 @@ events = make_events()
 def picked():
     st.session_state["picked"] = selection_to_id(st.session_state["timeline"])
 
-st.altair_chart(timeline_chart(events, st.session_state.get("picked")), on_select=picked,
-                selection_mode=SELECTION, key="timeline", width="stretch")
+st.vega_lite_chart(timeline_spec(events, st.session_state.get("picked")), on_select=picked,
+                   selection_mode=SELECTION, key="timeline", width="stretch")
 st.markdown(f"Picked: [{st.session_state.get('picked')}]")
 """
 
