@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dashboard.countries import country_names, in_country
 
@@ -89,6 +92,57 @@ def _show(value: object, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+def _each_distinct(values: pd.Series, convert) -> pd.Series:
+    """``convert(values)``, computed once per distinct value: files repeat dates many times."""
+    codes, distinct = pd.factorize(values)
+    converted = convert(pd.Series(distinct, dtype=values.dtype)).take(codes)
+    converted.index = values.index
+    return converted
+
+
+# Plain decimals, read alike by pyarrow and pandas (both round correctly at 15 digits or less).
+_DECIMAL_RE2 = r"^[+-]?[0-9]{1,15}(\.[0-9]{1,15})?$"
+_PLAIN_LINK_RE2 = r"^[hH][tT][tT][pP][sS]?://[!-~]+$"  # ASCII only: Python's re agrees
+_LINK = re.compile(r"(?i)https?://\S+$")
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow strings behind a text column, or None for other columns."""
+    data = getattr(values.array, "_pa_array", None)
+    if data is None or not (pa.types.is_large_string(data.type) or pa.types.is_string(data.type)):
+        return None
+    return data
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """``pd.to_numeric(values, errors="coerce")``, plain decimals converted in C++ at once."""
+    data = _arrow(values)
+    if data is None or not len(values):
+        return pd.to_numeric(values, errors="coerce")
+    plain = pc.fill_null(pc.match_substring_regex(data, _DECIMAL_RE2), False)
+    nums = pc.cast(pc.if_else(plain, data, pa.scalar("0", data.type)), pa.float64()).to_numpy()
+    nums = nums.copy() if not nums.flags.writeable else nums
+    missing = pc.is_null(data).to_numpy()
+    nums[missing] = np.nan
+    other = ~plain.to_numpy() & ~missing
+    if other.any():
+        rest = values[other]
+        nums[other] = pd.to_numeric(rest, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(nums, index=values.index)
+
+
+def _links(url: pd.Series) -> np.ndarray:
+    """Which values are http(s) links (as ``re.match(r"(?i)https?://\\S+$")`` says)."""
+    data = _arrow(url)
+    if data is None:
+        return url.map(lambda u: bool(_LINK.match(u))).to_numpy(dtype=bool)
+    ok = pc.fill_null(pc.match_substring_regex(data, _PLAIN_LINK_RE2), False).to_numpy().copy()
+    empty = pc.equal(pc.fill_null(pc.binary_length(data), 0), 0).to_numpy()
+    for pos in np.flatnonzero(~ok & ~empty):  # not plain ASCII: Python's re decides
+        ok[pos] = bool(_LINK.match(url.iat[pos]))
+    return ok
+
+
 def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Check raw events (all columns text) and return (valid events, problems).
 
@@ -104,8 +158,8 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
             df[name] = ""
     text = [c for c in df.columns if c not in ("lat", "lon", "row")]
     # Column by column, text first and then blanks: several times faster than fillna on objects.
-    df[text] = pd.DataFrame({c: df[c].astype(str).fillna("").str.strip() for c in text},
-                            index=df.index)
+    for c in text:
+        df[c] = df[c].astype(str).fillna("").str.strip()
     problems: list[tuple[int, Problem]] = []
     bad = np.zeros(len(df), dtype=bool)
 
@@ -147,11 +201,11 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
         # A date without a time orders as midday UTC of that day: then it sorts after any timed
         # event of an earlier local day and before any of a later one, for UTC offsets up to
         # ±12 h (midnight UTC put "27 Mar, 23:15 −06:00" after a date-only 28 Mar).
-        parsed[is_date] = pd.to_datetime(dates[is_date], format="%Y-%m-%d", errors="coerce",
-                                         utc=True) + pd.Timedelta(hours=12)
+        parsed[is_date] = _each_distinct(dates[is_date], lambda d: pd.to_datetime(
+            d, format="%Y-%m-%d", errors="coerce", utc=True) + pd.Timedelta(hours=12))
     if is_dt.any():
-        parsed[is_dt] = pd.to_datetime(dates[is_dt].str.replace(" ", "T", n=1),
-                                       format="ISO8601", errors="coerce", utc=True)
+        parsed[is_dt] = _each_distinct(dates[is_dt], lambda d: pd.to_datetime(
+            d.str.replace(" ", "T", n=1), format="ISO8601", errors="coerce", utc=True))
     flag((dates != "") & naive, "date",
          lambda r: f"{_show(r['date'])} has a time but no UTC offset; add one, "
                    "e.g. 2025-03-27T10:30-05:00 (or Z for UTC).")
@@ -170,7 +224,7 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
     for name, limit in (("lat", 90.0), ("lon", 180.0)):
         col = df[name] if name in raw.columns else pd.Series("", index=df.index)
         blank = col.isna() | (col.astype(str).str.strip() == "")
-        num = pd.to_numeric(col.where(~blank), errors="coerce")
+        num = _numbers(col.where(~blank))
         finite = np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
         flag(~blank & ~finite, name,
              lambda r, n=name: f"{_show(r[n])} is not a finite number; write decimal degrees "
@@ -190,7 +244,7 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
         df.loc[df[name] == "", name] = "stated"
 
     url = df["source_url"]
-    flag((url != "") & ~url.str.match(r"(?i)https?://\S+$"), "source_url",
+    flag((url != "") & ~_links(url), "source_url",
          lambda r: f"{_show(r['source_url'])} is not an http(s) link; give a full URL "
                    "starting with https://.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 
 import pandas as pd
@@ -24,7 +25,7 @@ def _rows(n: int, summary: str = "", end: str = "\n") -> str:
     return "".join(ROW.format(n=i, summary=summary) + end for i in range(n))
 
 
-def _read(text: str, fast: bool, monkeypatch) -> tuple[object, bool]:
+def _read(text: str, fast: bool, monkeypatch, data: bytes | None = None) -> tuple[object, bool]:
     """(frame or the EventsFileError's problem, whether pyarrow's reading was used)."""
     used = []
     regular = formats._read_regular
@@ -37,7 +38,7 @@ def _read(text: str, fast: bool, monkeypatch) -> tuple[object, bool]:
     monkeypatch.setattr(formats, "FAST_CSV", fast)
     monkeypatch.setattr(formats, "_read_regular", spy)
     try:
-        return read_csv_text(text, "f.csv"), any(used)
+        return read_csv_text(text, "f.csv", data), any(used)
     except EventsFileError as err:
         return err.problem, any(used)
 
@@ -47,13 +48,24 @@ def assert_same_reading(text: str, monkeypatch) -> bool:
     exact, used_exact = _read(text, False, monkeypatch)
     fast, used = _read(text, True, monkeypatch)
     assert not used_exact
+    # The bytes the text came from, with and without a BOM, are read the same way.
+    for data in (text.encode("utf-8"), codecs.BOM_UTF8 + text.encode("utf-8")):
+        if data.decode("utf-8-sig") != text:
+            continue  # not bytes this text is read from
+        from_bytes, used_bytes = _read(text, True, monkeypatch, data)
+        assert used_bytes == used
+        _assert_same(from_bytes, exact)
+    _assert_same(fast, exact)
+    return used
+
+
+def _assert_same(fast: object, exact: object) -> None:
     if isinstance(exact, pd.DataFrame):
         assert isinstance(fast, pd.DataFrame)
         pd.testing.assert_frame_equal(fast, exact)
         assert fast.attrs["problems"] == exact.attrs["problems"]
     else:
         assert fast == exact
-    return used
 
 
 @pytest.fixture(params=["line by line", "whole text"])
