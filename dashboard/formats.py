@@ -391,6 +391,13 @@ def _cell(value: object) -> str:
 
 def parse_events(data: bytes, name: str) -> Dataset:
     """Validate an events file's bytes (CSV or GeoJSON, chosen by name, then by content)."""
+    return _parse_events([data], name)
+
+
+def _parse_events(holder: list[bytes], name: str) -> Dataset:
+    # The bytes come in a list the caller lets go of: then they are freed once read, not
+    # held through validation (100 MB at a million rows).
+    data = holder.pop()
     try:
         text = _decode(data, name)
         if _kind(name, text) == "geojson":
@@ -433,7 +440,9 @@ def load_events(path: str | os.PathLike[str]) -> Dataset:
     except OSError as err:
         return Dataset(_empty(), [Problem(name, "file", "", f"cannot read the file: "
                                           f"{err.strerror or err}.")], name)
-    return parse_events(data, name)
+    holder = [data]
+    del data
+    return _parse_events(holder, name)
 
 
 def _columns(events: pd.DataFrame) -> list[str]:

@@ -159,7 +159,9 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
     text = [c for c in df.columns if c not in ("lat", "lon", "row")]
     # Column by column, text first and then blanks: several times faster than fillna on objects.
     for c in text:
-        df[c] = df[c].astype(str).fillna("").str.strip()
+        stripped = df[c].astype(str).fillna("").str.strip()
+        if not stripped.equals(df[c]):  # else the file's own column: one copy in memory, not two
+            df[c] = stripped
     problems: list[tuple[int, Problem]] = []
     bad = np.zeros(len(df), dtype=bool)
 
@@ -251,8 +253,10 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
     # Only rows whose own fields are sound are checked against their country.
     check = ~bad & df["lat"].notna() & df["lon"].notna() & known.to_numpy()
     if check.any():
-        sub = df.loc[check]
-        inside = in_country(sub["lat"].to_numpy(), sub["lon"].to_numpy(), sub["country"].tolist())
+        # Columns, not df.loc[check]: that would copy every column of a million rows.
+        which, distinct = pd.factorize(df["country"][check])
+        inside = in_country(df["lat"].to_numpy()[check], df["lon"].to_numpy()[check],
+                            np.asarray(distinct, dtype=str)[which])
         outside = np.zeros(len(df), dtype=bool)
         outside[np.flatnonzero(check)[~inside]] = True
         flag(outside, "lat", lambda r: (
@@ -263,5 +267,17 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
     df["instant"] = parsed
     df["day"] = df["date"].str.slice(0, 10)
     problems.sort(key=lambda p: p[0])
-    valid = df.loc[~bad].reset_index(drop=True)
-    return valid, [p for _, p in problems]
+    return _keep(df, ~bad, [c for c in FIELD_NAMES if c not in raw.columns]), [
+        p for _, p in problems]
+
+
+def _keep(df: pd.DataFrame, keep: np.ndarray, added: list[str]) -> pd.DataFrame:
+    """The kept rows, renumbered. Columns the file lacks hold one value: made anew, not copied."""
+    if keep.all():
+        return df.reset_index(drop=True)
+    same = {c: df[c].iat[0] for c in added if len(df) and df[c].dtype == "str"
+            and bool((df[c] == df[c].iat[0]).all())}
+    valid = df.drop(columns=list(same)).loc[keep].reset_index(drop=True)
+    for c, value in same.items():
+        valid[c] = pd.Series(value, index=valid.index, dtype="str")
+    return valid[df.columns]

@@ -81,3 +81,25 @@ def test_missing_required_column_is_one_problem():
 
 def test_required_fields_are_the_issue_list():
     assert REQUIRED == ("id", "date", "title", "place", "country")
+
+
+def test_columns_the_file_lacks_come_out_alike_whether_rows_are_dropped_or_not():
+    # Columns a file lacks are made anew for the kept rows: same values, dtype and order as
+    # when the file has them empty.
+    lacking = pd.DataFrame({"id": ["a", "b", "c"],
+                            "date": ["2025-03-27", "2025-02-30", "2025-03-28"],
+                            "title": ["T"] * 3, "place": ["P"] * 3, "country": ["sv"] * 3,
+                            "row": ["line 2", "line 3", "line 4"]}, dtype="str")
+    full = lacking.copy()
+    for name in FIELD_NAMES:
+        if name not in full.columns:
+            full[name] = ""
+    full = full[[*lacking.columns[:-1], "row", *[c for c in full.columns if c not in lacking]]]
+    events, problems = validate_frame(lacking, "f.csv")
+    expected, same_problems = validate_frame(full, "f.csv")
+    assert [p.row for p in problems] == ["line 3"] and problems == same_problems
+    assert events["id"].tolist() == ["a", "c"]
+    assert events["date_basis"].tolist() == ["stated", "stated"]
+    assert events["country"].tolist() == ["SV", "SV"]
+    pd.testing.assert_frame_equal(events, expected[events.columns])
+    assert list(events.columns) == list(validate_frame(lacking.iloc[[0]], "f.csv")[0].columns)
