@@ -238,6 +238,26 @@ def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto(path.as_uri())
     page.wait_for_function("window.theGroup && window.theGroup.getLayers().length === 10000")
+    # The tree the plugin draws (EventCluster builds it itself): each cluster counts what it
+    # holds, child clusters are one zoom below their parent, and every marker is in it once.
+    assert page.evaluate("""() => {
+        const bad = [], seen = new Set();
+        const walk = c => {
+            let count = 0;
+            for (const m of c._markers) {
+                if (m.__parent !== c || seen.has(m)) { bad.push("marker"); }
+                seen.add(m);
+                count += 1;
+            }
+            for (const k of c._childClusters) {
+                if (k.__parent !== c || k._zoom !== c._zoom + 1) { bad.push("cluster"); }
+                count += walk(k);
+            }
+            if (count !== c._childCount) { bad.push("count"); }
+            return count;
+        };
+        return [walk(theGroup._topClusterLevel), seen.size, bad.length];
+    }""") == [10_000, 10_000, 0]
     clusters = page.locator(".marker-cluster")
     expect(clusters.first).to_be_visible()
     # Clustered: a handful of cluster icons stand for 10,000 events.
