@@ -75,6 +75,24 @@ def read_csv_text(text: str, name: str, data: bytes | None = None) -> pd.DataFra
     ``data``, the bytes ``text`` was decoded from (``data.decode("utf-8-sig") == text``),
     saves encoding the text again.
     """
+    header, first_line, end = _header(text, name)
+    fast = None
+    if FAST_CSV:
+        head = text[:end].encode("utf-8")
+        if data is None:
+            data, start = text.encode("utf-8"), len(head)
+        else:
+            start = len(head) + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        fast = _read_regular(data, start, header, first_line)
+    if fast is not None:
+        (frame, labels), broken = fast, []
+    else:
+        frame, labels, broken = _read_exact(text, header, name)
+    return _finish(frame, labels, broken, header, name)
+
+
+def _header(text: str, name: str) -> tuple[list[str], int, int]:
+    """The column names, the line after the header, and where the header ends in ``text``."""
     # strict: an unclosed quote is an error at the end of the data, not a silently merged row.
     # The header alone is read here: finditer is lazy, so the rest of the text is not split.
     header_lines = _Lines(text)
@@ -98,19 +116,11 @@ def read_csv_text(text: str, name: str, data: bytes | None = None) -> pd.DataFra
         raise EventsFileError(Problem(name, "line 1", "", "the header has one column "
                                       f"{header[0][:40]!r}; the file seems to use ';' between "
                                       "values. Save it with commas as separators."))
-    first_line = reader.line_num + 1
-    fast = None
-    if FAST_CSV:
-        head = text[:header_lines.end].encode("utf-8")
-        if data is None:
-            data, start = text.encode("utf-8"), len(head)
-        else:
-            start = len(head) + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
-        fast = _read_regular(data, start, header, first_line)
-    if fast is not None:
-        (frame, labels), broken = fast, []
-    else:
-        frame, labels, broken = _read_exact(text, header, name)
+    return header, reader.line_num + 1, header_lines.end
+
+
+def _finish(frame: pd.DataFrame, labels: Sequence[str] | pd.Series, broken: list[Problem],
+            header: list[str], name: str) -> pd.DataFrame:
     for column in header:
         if column in RESERVED:
             broken.append(Problem(name, "line 1", column, f"the column name {column!r} is "
@@ -120,6 +130,31 @@ def read_csv_text(text: str, name: str, data: bytes | None = None) -> pd.DataFra
     frame["row"] = labels if len(labels) else []  # the csv path's dtype when there is no row
     frame.attrs["problems"] = broken
     return frame
+
+
+def _read_csv_bytes(data: bytes, name: str) -> pd.DataFrame | None:
+    """``read_csv_text`` of a regular file without decoding all of it first; else None.
+
+    Only the header line is decoded here; pyarrow checks the rest is UTF-8. Anything else
+    (a header over several lines or with a problem, text that is not UTF-8) returns None,
+    for the full reading to find and say.
+    """
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i != -1]
+    end = min(ends) + 1 if ends else len(data)
+    if data[end - 1:end + 1] == b"\r\n":
+        end += 1
+    try:
+        head = data[:end].decode("utf-8-sig")
+        header, first_line, text_end = _header(head, name)
+    except (UnicodeDecodeError, EventsFileError):
+        return None
+    if text_end != len(head):  # the header did not end with the first line
+        return None
+    fast = _read_regular(data, end, header, first_line)
+    if fast is None:
+        return None
+    frame, labels = fast
+    return _finish(frame, labels, [], header, name)
 
 
 class _Lines:
@@ -215,7 +250,8 @@ def _quotes_are_plain(data: bytes, start: int) -> bool:
     if quotes > _QUOTED_LINES_IN_PYTHON:
         buf = pa.py_buffer(data).slice(start)
         offsets = pa.py_buffer(np.array([0, buf.size], dtype=np.int64))
-        whole = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, buf])
+        # Binary: matched byte by byte, whatever the bytes (pyarrow checks UTF-8 later).
+        whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, buf])
         return bool(pc.match_substring_regex(whole, _RECORDS_RE2)[0].as_py())
     at = data.find(b'"', start)
     while at != -1:
@@ -398,6 +434,11 @@ def _parse_events(holder: list[bytes], name: str) -> Dataset:
     # The bytes come in a list the caller lets go of: then they are freed once read, not
     # held through validation (100 MB at a million rows).
     data = holder.pop()
+    if FAST_CSV and Path(name).suffix.lower() == ".csv":
+        raw = _read_csv_bytes(data, name)
+        if raw is not None:
+            del data
+            return _validated(raw, name)
     try:
         text = _decode(data, name)
         if _kind(name, text) == "geojson":
@@ -414,8 +455,13 @@ def _parse_events(holder: list[bytes], name: str) -> Dataset:
                              zip(raw.loc[broken, "row"], raw.loc[broken, "_feature_error"],
                                  strict=True)]
         raw = raw.loc[~broken].drop(columns="_feature_error")
+    return _validated(raw, name, geometry_problems)
+
+
+def _validated(raw: pd.DataFrame, name: str, geometry_problems: Sequence[Problem] = ()
+               ) -> Dataset:
     events, problems = validate_frame(raw, name)
-    problems = sorted(raw.attrs.get("problems", []) + geometry_problems + problems,
+    problems = sorted([*raw.attrs.get("problems", []), *geometry_problems, *problems],
                       key=lambda p: _row_order(p.row))
     if raw.empty and not problems:
         problems = [Problem(name, "file", "", "the file has no events; add one row per event.")]

@@ -56,7 +56,25 @@ def assert_same_reading(text: str, monkeypatch) -> bool:
         assert used_bytes == used
         _assert_same(from_bytes, exact)
     _assert_same(fast, exact)
+    # Files read from their bytes, only the header decoded: when taken, the same reading.
+    for data in (text.encode("utf-8"), codecs.BOM_UTF8 + text.encode("utf-8")):
+        if data.decode("utf-8-sig") == text:
+            monkeypatch.setattr(formats, "FAST_CSV", True)
+            from_bytes = formats._read_csv_bytes(data, "f.csv")
+            assert (from_bytes is not None) <= used
+            if from_bytes is not None:
+                _assert_same(from_bytes, exact)
     return used
+
+
+def assert_same_events(data: bytes, monkeypatch) -> None:
+    """A whole file, from its bytes to validated events and problems."""
+    monkeypatch.setattr(formats, "FAST_CSV", False)
+    exact = parse_events(data, "f.csv")
+    monkeypatch.setattr(formats, "FAST_CSV", True)
+    fast = parse_events(data, "f.csv")
+    pd.testing.assert_frame_equal(fast.events, exact.events)
+    assert fast.problems == exact.problems
 
 
 def _assert_same(fast: object, exact: object) -> None:
@@ -135,6 +153,12 @@ def test_regular_files_are_read_by_pyarrow_as_the_csv_module_reads_them(name, mo
     assert assert_same_reading(REGULAR[name], monkeypatch)
 
 
+@pytest.mark.parametrize("name", list(REGULAR) + list(IRREGULAR))
+def test_files_validate_the_same_both_ways(name, monkeypatch):
+    text = {**REGULAR, **IRREGULAR}[name]
+    assert_same_events(text.encode("utf-8"), monkeypatch)
+
+
 @pytest.mark.usefixtures("quote_check")
 @pytest.mark.parametrize("name", list(IRREGULAR))
 def test_irregular_files_fall_back_to_the_csv_module(name, monkeypatch):
@@ -145,6 +169,23 @@ def test_what_the_csv_module_refuses_is_not_read_by_pyarrow(monkeypatch):
     for name in ("text after a closing quote", "unclosed quote", "short row", "long row",
                  "quoted line break", "nul", "cr line ends"):
         assert not _read(IRREGULAR[name], True, monkeypatch)[1], name
+
+
+@pytest.mark.usefixtures("quote_check")
+@pytest.mark.parametrize("data", [
+    HEADER.encode() + b"a,2025-03-27,T,B,CO,,,\xff\n",
+    HEADER.encode() + b'a,2025-03-27,T,B,CO,,,"\xe9"\n',
+    b"\xff" + HEADER.encode() + _rows(2).encode(),
+    HEADER.encode()[:-1] + b"\xc3",
+    "id,date\n".encode("utf-16"),
+    b"id,id\n" + _rows(1).encode() + b"\xff",
+    b'"id\n' + _rows(1).encode(),
+    b"\xef\xbb\xbf\xef\xbb\xbf" + HEADER.encode() + _rows(1).encode(),
+    b"",
+], ids=["bad byte", "latin-1 in quotes", "bad byte in header", "cut character", "utf-16",
+        "bad header and bad byte", "open quote in header", "two boms", "nothing"])
+def test_files_that_are_not_utf8_or_have_no_header_read_the_same_both_ways(data, monkeypatch):
+    assert_same_events(data, monkeypatch)
 
 
 def test_values_beyond_the_csv_field_limit_fall_back(monkeypatch):
@@ -189,7 +230,7 @@ _CHARS = st.sampled_from(["a", "b", ",", ",", '"', '"', "\n", "\r\n", "\r", " ",
                           "\u3000", "\xa0", "\ufeff", "\0", "é", ";"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(header=st.sampled_from(["a,b,c\n", "a\n", "a,b,c,d,e\r\n", "id,date\n"]),
        body=st.lists(_CHARS, max_size=60).map("".join),
