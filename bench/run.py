@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -106,7 +107,12 @@ def child(page: str, data: str, size: int, select: str, title: str, timeout: flo
     import dashboard.mapview  # noqa: F401
     from dashboard.filters import FilterState
 
-    config.set_option("server.enableStaticServing", True)  # as dashboard/.streamlit sets it
+    # Every page runs with the settings `streamlit run dashboard/app.py` reads (static serving,
+    # no garbage collection after each run): the same server for all, as AppTest reads none.
+    settings = tomllib.loads((ROOT / "dashboard" / ".streamlit" / "config.toml").read_text())
+    for section, options in settings.items():
+        for name, value in options.items():
+            config.set_option(f"{section}.{name}", value)
     result = Result(page, size)
     result.extra["rss_before_mb"] = round(_rss_mb(), 1)
     at = AppTest.from_file(str(PAGES[page]), default_timeout=timeout)

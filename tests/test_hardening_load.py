@@ -3,7 +3,8 @@
 Twenty sessions speak Streamlit's own protocol (a WebSocket each, as a browser tab does) and
 open their own link (a day and a selected event) all at once, then rerun; a few real browser
 tabs do the same and click. No session may show another's selection or filter. Page-ready
-times (link opened to the script's run finished) and the server's CPU are measured and printed
+times (link opened to the script's run finished, on a server that has served one visitor) and the
+server's CPU are measured and printed
 (the issue asks for a 95th percentile under 5 s); they are not asserted, since a timed
 assertion on a shared 2-core machine would be noise.
 """
@@ -125,14 +126,17 @@ def test_twenty_sessions_keep_their_own_views(server, capsys):
     events = require_coordinates(load_events(settings.DEFAULT_DATA)).events
     plans = _plan(events)
 
-    async def scenario():
+    async def scenario(plans):
         start = asyncio.Event()
         runs = [asyncio.create_task(_protocol_session(server, p, start)) for p in plans]
         start.set()  # all at once
         return await asyncio.gather(*runs)
 
+    # One visitor first: the server's first run imports the libraries and loads the file,
+    # once per process; what is measured is a running server under load.
+    asyncio.run(scenario(plans[:1]))
     cpu_before = _server_cpu(server)
-    results = asyncio.run(scenario())
+    results = asyncio.run(scenario(plans))
     server_cpu = _server_cpu(server) - cpu_before
     for plan, (_, first, second) in zip(plans, results, strict=True):
         for bodies in (first, second):
