@@ -3,10 +3,9 @@
 Twenty sessions speak Streamlit's own protocol (a WebSocket each, as a browser tab does) and
 open their own link (a day and a selected event) all at once, then rerun; a few real browser
 tabs do the same and click. No session may show another's selection or filter. Page-ready
-times (link opened to the script's run finished, on a server that has served one visitor) and the
-server's CPU are measured and printed
-(the issue asks for a 95th percentile under 5 s); they are not asserted, since a timed
-assertion on a shared 2-core machine would be noise.
+times (link opened to the script's run finished, on a server that has served one visitor) and
+the server's CPU are measured and printed (the issue asks for a 95th percentile under 5 s);
+they are not asserted, since a timed assertion on a shared 2-core machine would be noise.
 """
 
 from __future__ import annotations
