@@ -5,9 +5,11 @@ Usage: ``python -m bench.browser [--sizes 10000,100000] [--page cluster|app]``
 Starts ``streamlit run`` on a local port with ``EVENTMAP_DATA`` set to synthetic events, opens
 the page in headless Chromium (``/usr/bin/chromium``) with every request beyond 127.0.0.1
 blocked, and reports: seconds from navigation to the map's frame, to the first cluster icon,
-until every event is in a cluster (the plugin loads in chunks), from a click on a single
-marker (reached by clicking clusters, as a person would) to the page showing that event, and
-for a second visit (a new session, the server's caches warm) to the first cluster icon.
+until every event is in a cluster (later only with the plugin's addLayers), from a click on a
+single marker (reached by clicking clusters, as a person would) to the page showing that event, and
+for a second visit (a new session, the server's caches warm) to the first cluster icon; and,
+for both visits, when the map's arguments arrived over the websocket (the server's part), when
+the frontend asked for the map's iframe, and when the iframe asked for leaflet.js.
 The "cluster" page is bench/pages/cluster_page.py, served from a temporary folder with the
 vendored Leaflet files; "app" is dashboard/app.py. Asserts nothing.
 """
@@ -15,6 +17,7 @@ vendored Leaflet files; "app" is dashboard/app.py. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import shutil
@@ -65,6 +68,45 @@ def _page_script(page: str, folder: Path) -> Path:
     return script
 
 
+class _Milestones:
+    """When, after navigation, the map's arguments arrived and its frame and Leaflet were asked for.
+
+    Read from the DevTools protocol: the websocket message that carries st_folium's arguments
+    (server time), the component's index.html (the frontend made the iframe) and leaflet.js
+    (the iframe runs). What is left to the first cluster is the map script in the frame.
+    """
+
+    def __init__(self, tab):
+        self.start: float | None = None
+        self.seen: dict[str, float] = {}
+        cdp = tab.context.new_cdp_session(tab)
+        cdp.on("Network.requestWillBeSent", self._request)
+        cdp.on("Network.webSocketFrameReceived", self._frame)
+        cdp.send("Network.enable")
+
+    def _request(self, params: dict) -> None:
+        url = params["request"]["url"]
+        if self.start is None:
+            self.start = params["timestamp"]
+        for name, part in (("iframe", "streamlit_folium.st_folium/index.html"),
+                           ("leaflet", "/leaflet.js")):
+            if part in url and name not in self.seen:
+                self.seen[name] = params["timestamp"]
+
+    def _frame(self, params: dict) -> None:
+        payload = params["response"]["payloadData"]
+        if "args" not in self.seen and len(payload) > 1000:
+            data = base64.b64decode(payload) if params["response"].get("opcode") == 2 else b""
+            if b"markerClusterGroup" in data or b"L.map(" in data:
+                self.seen["args"] = params["timestamp"]
+
+    def after(self, name: str) -> float:
+        """Seconds from navigation to a milestone, or NaN when it was not seen."""
+        if self.start is None or name not in self.seen:
+            return float("nan")
+        return self.seen[name] - self.start
+
+
 def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dict[str, object]:
     """Seconds to the map frame, to clusters, and from a marker click to its selection."""
     from playwright.sync_api import expect, sync_playwright
@@ -103,6 +145,7 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
                     request_route.abort()
 
             tab.route("**/*", route)
+            milestones = _Milestones(tab)
             start = time.perf_counter()
             tab.goto(url)
             tab.locator(FRAME).wait_for(timeout=wait_s * 1000)
@@ -112,7 +155,9 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
             expect(clusters.first).to_be_visible(timeout=wait_s * 1000)
             out["clusters_s"] = time.perf_counter() - start
             out["cluster_icons"] = clusters.count()
-            # Chunked loading shows clusters while later markers are still being added.
+            out["args_s"], out["iframe_s"], out["leaflet_s"] = (
+                milestones.after(name) for name in ("args", "iframe", "leaflet"))
+            # With the plugin's chunked addLayers (the fallback), clusters show before all are in.
             frame.locator("body").evaluate(
                 """(body, n) => new Promise(done => { const check = () => {
                     const g = Object.values(window.map._layers)
@@ -141,11 +186,14 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
             # The next visitor: a new session, with the server's caches warm.
             second = browser.new_page(viewport={"width": 1280, "height": 900})
             second.route("**/*", route)
+            milestones = _Milestones(second)
             start = time.perf_counter()
             second.goto(url)
             expect(second.frame_locator(FRAME).locator(".marker-cluster").first).to_be_visible(
                 timeout=wait_s * 1000)
             out["next_visit_clusters_s"] = time.perf_counter() - start
+            out["next_args_s"], out["next_iframe_s"], out["next_leaflet_s"] = (
+                milestones.after(name) for name in ("args", "iframe", "leaflet"))
             browser.close()
     finally:
         server.terminate()
@@ -170,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args.data_dir or tempfile.mkdtemp(prefix="eventmap-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     print("| events | page | to map frame s | to clusters s | all clustered s | cluster icons | "
-          "click to selection s | next visit: to clusters s | non-tile requests beyond "
-          "localhost |\n|---|---|---|---|---|---|---|---|---|")
+          "click to selection s | next visit: to clusters s | map args / iframe / leaflet.js "
+          "at s (first; next visit) | non-tile requests beyond localhost |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     for size in (int(s) for s in args.sizes.split(",") if s):
         events = synthetic_events(size, seed=args.seed)
         data = folder / f"events-{size}-seed{args.seed}.csv"
@@ -182,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {size:,} | {args.page} | {r['frame_s']:.1f} | {r['clusters_s']:.1f} | "
               f"{r['all_clustered_s']:.1f} | {r['cluster_icons']} | "
               f"{r['click_to_selection_s']:.2f} | {r['next_visit_clusters_s']:.1f} | "
+              f"{r['args_s']:.1f} / {r['iframe_s']:.1f} / {r['leaflet_s']:.1f}; "
+              f"{r['next_args_s']:.1f} / {r['next_iframe_s']:.1f} / {r['next_leaflet_s']:.1f} | "
               f"{r['requests_beyond_localhost']} |", flush=True)
     return 0
 
