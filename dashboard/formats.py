@@ -222,7 +222,8 @@ def _read_regular(data: bytes, start: int, header: list[str], first_line: int) -
                             header, first_line)
     # Bytes, not text: these scans are several times faster over bytes.
     if (data.find(b"\0", start) != -1 or data.startswith(codecs.BOM_UTF8, start)
-            or data.count(b"\r", start) != data.count(b"\r\n", start)
+            or (data.find(b"\r", start) != -1  # find is a memchr; count is not
+                and data.count(b"\r", start) != data.count(b"\r\n", start))
             or not _quotes_are_plain(data, start)):
         return None
     try:
@@ -244,9 +245,9 @@ def _read_regular(data: bytes, start: int, header: list[str], first_line: int) -
 
 def _quotes_are_plain(data: bytes, start: int) -> bool:
     """Does every line with a quote hold one whole record, quoted as the csv module accepts?"""
-    quotes = data.count(b'"', start)
-    if not quotes:
+    if data.find(b'"', start) == -1:
         return True
+    quotes = data.count(b'"', start)
     if quotes > _QUOTED_LINES_IN_PYTHON:
         buf = pa.py_buffer(data).slice(start)
         offsets = pa.py_buffer(np.array([0, buf.size], dtype=np.int64))

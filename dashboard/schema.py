@@ -92,6 +92,18 @@ def _show(value: object, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+def _duplicated(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``values.duplicated(keep=False)`` and ``values.duplicated()``, from integer codes."""
+    codes, distinct = pd.factorize(values)
+    if len(distinct) == len(values):  # the usual case: nothing repeats
+        none = np.zeros(len(values), dtype=bool)
+        return none, none.copy()
+    counts = np.bincount(codes, minlength=len(distinct))
+    later = np.ones(len(values), dtype=bool)
+    later[np.unique(codes, return_index=True)[1]] = False
+    return counts[codes] > 1, later
+
+
 def _each_distinct(values: pd.Series, convert) -> pd.Series:
     """``convert(values)``, computed once per distinct value: files repeat dates many times."""
     codes, distinct = pd.factorize(values)
@@ -188,16 +200,20 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
     ids = df["id"]
     flag((ids != "") & ~ids.str.fullmatch(ID_RE), "id",
          lambda r: f"{_show(r['id'])} is not a slug; use lowercase letters, digits, '-' or '_'.")
-    dup = (ids != "") & ids.duplicated(keep=False)
+    dup, later = _duplicated(ids)
+    dup &= (ids != "").to_numpy()
     first_row = df.loc[dup].groupby("id")["row"].first()
-    flag(dup & ids.duplicated(keep="first"), "id",
+    flag(dup & later, "id",
          lambda r: f"duplicate id {_show(r['id'])} (first used at {first_row[r['id']]}); "
                    "give every event its own id.")
 
     dates = df["date"]
-    is_date = dates.str.fullmatch(DATE_RE)
-    is_dt = dates.str.fullmatch(DATETIME_RE)
-    naive = dates.str.fullmatch(_NAIVE_DATETIME_RE)
+    # Each distinct date text is matched once: files repeat dates many times.
+    date_codes, distinct_dates = pd.factorize(dates)
+    distinct_dates = pd.Series(distinct_dates, dtype=dates.dtype)
+    is_date, is_dt, naive = (pd.Series(distinct_dates.str.fullmatch(pattern).to_numpy(
+        dtype=bool)[date_codes], index=df.index) for pattern in (
+            DATE_RE, DATETIME_RE, _NAIVE_DATETIME_RE))
     parsed = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     if is_date.any():
         # A date without a time orders as midday UTC of that day: then it sorts after any timed

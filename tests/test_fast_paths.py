@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboard import formats
@@ -70,3 +71,14 @@ def test_in_country_handles_nothing_and_refuses_mismatched_lengths():
     assert in_country([], [], []).tolist() == []
     with pytest.raises(ValueError, match="one country per point"):
         in_country([13.7], [-89.2], ["SV", "CO"])
+
+
+@pytest.mark.parametrize("values", [[], ["a"], ["a", "b", "a", "", "", "c", "a"],
+                                    ["x", "y", "z"], ["", ""]])
+def test_duplicates_from_codes_agree_with_pandas(values):
+    from dashboard.schema import _duplicated
+
+    series = pd.Series(values, dtype="str")
+    dup, later = _duplicated(series)
+    assert dup.tolist() == series.duplicated(keep=False).tolist()
+    assert later.tolist() == series.duplicated(keep="first").tolist()
