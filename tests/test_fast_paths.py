@@ -82,3 +82,19 @@ def test_duplicates_from_codes_agree_with_pandas(values):
     dup, later = _duplicated(series)
     assert dup.tolist() == series.duplicated(keep=False).tolist()
     assert later.tolist() == series.duplicated(keep="first").tolist()
+
+
+def test_the_places_tree_finds_the_nearest_place_a_full_scan_finds():
+    from dashboard.countries import _places, _unit_vectors, country_at
+
+    tree, codes = _places()
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(-60, 70, 150), rng.uniform(-180, 180, 150)
+    points = _unit_vectors(lat, lon)
+    places = tree.data
+    assert len(places) == len(codes) > 100_000
+    nearest = np.array([np.argmin(((places - p) ** 2).sum(axis=1)) for p in points])
+    _, found = tree.query(points, k=1)
+    assert np.array_equal(codes[found], codes[nearest])
+    # Namibia's code is text, not a missing value.
+    assert country_at(-22.56, 17.08) == "NA"
