@@ -429,7 +429,11 @@ var {{ this.get_name() }} = (function (map) {
         }
     });
     map.addLayer(group);
-    if (!build(group, markers)) { group.addLayers(markers); }
+    // After the rest of the page's script: the map is at its fitted view by then, so the
+    // clusters are drawn once, at that zoom, with no zoom animation.
+    setTimeout(function () {
+        if (!build(group, markers)) { group.addLayers(markers); }
+    }, 0);
     return group;
 })({{ this._parent.get_name() }});
 {% endmacro %}
