@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ import pyarrow.csv as pacsv
 from dashboard import atomic
 from dashboard.schema import DERIVED, FIELD_NAMES, EventsFileError, Problem, validate_frame
 
+# Values of any length are read whole: the csv module's default limit (128 KiB) would refuse
+# a long description. (This was set before, unnoticed, by importing reverse_geocoder.)
+csv.field_size_limit(sys.maxsize)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # str.splitlines also splits at these; csv does not.
 _OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"

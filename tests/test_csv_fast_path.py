@@ -188,6 +188,15 @@ def test_files_that_are_not_utf8_or_have_no_header_read_the_same_both_ways(data,
     assert_same_events(data, monkeypatch)
 
 
+@pytest.mark.parametrize("summary", ['"' + "x" * 200_000 + '"', '"' + "x\n" * 100_000 + '"'],
+                         ids=["one line", "many lines"])
+def test_values_longer_than_the_csv_modules_default_limit_are_read_whole(summary, monkeypatch):
+    text = HEADER + _rows(1, summary=summary) + _rows(1)
+    frame, _ = _read(text, True, monkeypatch)
+    assert frame["summary"].str.len().tolist() == [len(summary) - 2, 0]
+    assert_same_reading(text, monkeypatch)
+
+
 def test_values_beyond_the_csv_field_limit_fall_back(monkeypatch):
     old = csv.field_size_limit()
     try:
