@@ -288,12 +288,12 @@ def validate_frame(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pro
 
 
 def _keep(df: pd.DataFrame, keep: np.ndarray, added: list[str]) -> pd.DataFrame:
-    """The kept rows, renumbered. Columns the file lacks hold one value: made anew, not copied."""
+    """The kept rows, renumbered. Columns the file lacks hold one value: sliced, not filtered."""
     if keep.all():
         return df.reset_index(drop=True)
-    same = {c: df[c].iat[0] for c in added if len(df) and df[c].dtype == "str"
-            and bool((df[c] == df[c].iat[0]).all())}
-    valid = df.drop(columns=list(same)).loc[keep].reset_index(drop=True)
-    for c, value in same.items():
-        valid[c] = pd.Series(value, index=valid.index, dtype="str")
+    same = [c for c in added if len(df) and df[c].dtype == "str"
+            and bool((df[c] == df[c].iat[0]).all())]
+    valid = df.drop(columns=same).loc[keep].reset_index(drop=True)
+    for c in same:  # the first rows of a column of one value: a slice, not a copy
+        valid[c] = df[c].iloc[:len(valid)].reset_index(drop=True)
     return valid[df.columns]
