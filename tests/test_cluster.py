@@ -309,3 +309,36 @@ def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
     assert page.evaluate("window.pwned === undefined")
     assert errors == [] and outside == []
     page.close()
+
+
+@pytest.mark.browser
+def test_events_at_one_place_spread_out_at_the_deepest_zoom(browser, tmp_path):
+    events = _events(300)
+    # 40 events at one spot (as when places are geocoded to a town's centre) and 30 at another
+    # spot 100 m away (168 px at zoom 18, 42 px at zoom 16), far from the other events.
+    events.loc[:39, ["lat", "lon"]] = [0.5, -30.0]
+    events.loc[40:69, ["lat", "lon"]] = [0.5, -29.9991]
+    m = folium.Map(tiles=None, location=[20, 0], zoom_start=2)
+    EventCluster(events).add_to(m)
+    path = tmp_path / "spots.html"
+    path.write_text(_standalone(m), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.goto(path.as_uri())
+    page.wait_for_function("window.theGroup && window.theGroup.getLayers().length === 300")
+    # At the deepest zoom the two spots are two clusters, one a zoom out they are one.
+    counts = page.evaluate("""() => {
+        const spot = theGroup.getLayers().find(l => l.feature.properties.id === "ev-000001");
+        const byZoom = {};
+        for (let c = spot.__parent; c && c._zoom >= 0; c = c.__parent) {
+            byZoom[c._zoom] = c._childCount;
+        }
+        return byZoom;
+    }""")
+    assert counts["18"] == 40 and counts["17"] == 40 and counts["16"] == 70
+    # Showing one of them spreads the deepest cluster out (the plugin's spiderfy).
+    page.evaluate("""() => new Promise(done => {
+        const spot = theGroup.getLayers().find(l => l.feature.properties.id === "ev-000001");
+        theGroup.zoomToShowLayer(spot, done);
+    })""")
+    page.wait_for_function("document.querySelectorAll('.evc-pin').length >= 40")
+    page.close()
