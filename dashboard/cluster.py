@@ -3,7 +3,9 @@
 One ``folium.Marker`` per event costs about a kilobyte of page per event and a Jinja render each.
 ``EventCluster`` sends coordinates as one base64 block of integers, ids as one string, and each
 text column either as a table of distinct values plus an index per event, or as a plain list
-when nearly every value differs. Leaflet.markercluster then clusters the markers in the browser.
+when nearly every value differs. In the browser the layer builds Leaflet.markercluster's tree of
+clusters itself, level by level over typed arrays (100,000 markers in about a second; the
+plugin's own addLayers takes ten), and the plugin draws it, zooms and spiderfies as usual.
 
 Click protocol: every marker carries ``feature = {type: "Feature", properties: {id: <event id>}}``,
 so streamlit-folium's ``last_active_drawing`` after a click on a marker is
@@ -459,7 +461,8 @@ var {{ this.get_name() }} = (function (map) {
         self.scale = SCALE
         self.popup = popup
         self.max_zoom = 18
-        # chunkedLoading keeps the page responsive while 100,000 markers are clustered.
+        # chunkedLoading keeps the page responsive if the plugin's addLayers has to do the work
+        # (its internals are not those of version 1.4, which the script builds the tree for).
         self.options = {"chunkedLoading": True, "showCoverageOnHover": False,
                         "maxClusterRadius": 60, **dict(options or {})}
         located = events.loc[pd.to_numeric(events["lat"], errors="coerce").notna()
