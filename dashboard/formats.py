@@ -200,7 +200,9 @@ def _read_exact(text: str, header: list[str], name: str) -> tuple[
 FAST_CSV = True
 # One CSV value under the csv module's rules, for files whose records are one line each:
 # quoted (quotes doubled inside, no line break) or unquoted (a quote only after its start).
-_VALUE = r'(?:"(?:[^"\r\n]|"")*"|[^",\r\n][^,\r\n]*)?'
+# Written as runs of plain characters, not one alternation per character: Python's re would
+# keep a backtracking entry for every character of a long value (gigabytes at 50 MB).
+_VALUE = r'(?:"[^"\r\n]*(?:""[^"\r\n]*)*"|[^",\r\n][^,\r\n]*)?'
 _RECORD = _VALUE + "(?:," + _VALUE + ")*"
 _RECORD_BYTES_RE = re.compile(_RECORD.encode())
 _RECORDS_RE2 = r"\A(?:" + _RECORD + r"\r?\n)*(?:" + _RECORD + r")?\z"
