@@ -143,7 +143,9 @@ def _read_csv_bytes(data: bytes, name: str) -> pd.DataFrame | None:
     (a header over several lines or with a problem, text that is not UTF-8) returns None,
     for the full reading to find and say.
     """
-    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i != -1]
+    newline = data.find(b"\n")
+    cr = data.find(b"\r", 0, len(data) if newline == -1 else newline)
+    ends = [i for i in (newline, cr) if i != -1]
     end = min(ends) + 1 if ends else len(data)
     if data[end - 1:end + 1] == b"\r\n":
         end += 1
