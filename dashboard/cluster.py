@@ -431,10 +431,13 @@ var {{ this.get_name() }} = (function (map) {
         }
     });
     map.addLayer(group);
-    // After the rest of the page's script: the map is at its fitted view by then, so the
-    // clusters are drawn once, at that zoom, with no zoom animation.
-    setTimeout(function () {
+    // After the rest of the page's script has fitted the map to the events (an animated
+    // zoom when the map has tiles), so the clusters are drawn once, at that zoom.
+    function fill() {
         if (!build(group, markers)) { group.addLayers(markers); }
+    }
+    setTimeout(function () {
+        if (map._animatingZoom) { map.once("zoomend", fill); } else { fill(); }
     }, 0);
     return group;
 })({{ this._parent.get_name() }});
