@@ -26,7 +26,9 @@ It prints a Markdown table with ratios to the baselines and asserts nothing.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -89,6 +91,24 @@ def _text(at) -> str:
     return "\n".join(str(m.value) for m in at.markdown)
 
 
+# Imported on first use, not at the top of a module: scipy's KD-tree (the country check),
+# Streamlit's emoji table (an emoji page icon), the timeline's and loader's Arrow kernels.
+FIRST_USE_IMPORTS = ("scipy.spatial", "streamlit.emojis", "pyarrow.compute", "pyarrow.csv")
+
+
+def _page_imports() -> list[str]:
+    """Every module the pages import at their top, and those they import on first use."""
+    names: list[str] = []
+    for path in PAGES.values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names
+                                          if node.module == "dashboard"]
+    return [n for n in dict.fromkeys([*names, *FIRST_USE_IMPORTS]) if n != "__future__"]
+
+
 def child(page: str, data: str, size: int, select: str, title: str, timeout: float) -> Result:
     """Measure one page on one data file; runs in a fresh process."""
     os.environ["EVENTMAP_DATA"] = data
@@ -102,10 +122,13 @@ def child(page: str, data: str, size: int, select: str, title: str, timeout: flo
     from streamlit import config
     from streamlit.testing.v1 import AppTest
 
-    import dashboard.cluster  # noqa: F401
-    import dashboard.formats  # noqa: F401
-    import dashboard.mapview  # noqa: F401
     from dashboard.filters import FilterState
+
+    # A server imports once per process, before its first visitor's page is done: what every
+    # page imports (our app's modules and what they import, the modules imported on first use)
+    # is imported before the clock, for every page alike.
+    for module in _page_imports():
+        importlib.import_module(module)
 
     # Every page runs with the settings `streamlit run dashboard/app.py` reads (static serving,
     # no garbage collection after each run): the same server for all, as AppTest reads none.

@@ -57,9 +57,13 @@ def _places() -> tuple[cKDTree, np.ndarray]:
                                column_types={"lat": pa.float64(), "lon": pa.float64(),
                                              "cc": pa.string()}))
     lats, lons = table["lat"].to_numpy(), table["lon"].to_numpy()
-    # An unbalanced tree is built in about half the time and answers as fast here.
-    tree = cKDTree(_unit_vectors(lats, lons), balanced_tree=False)
-    return tree, table["cc"].to_numpy(zero_copy_only=False).astype(str)
+    # An unbalanced tree with bigger leaves is built in a third of the time and answers as
+    # fast here.
+    tree = cKDTree(_unit_vectors(lats, lons), balanced_tree=False, leafsize=64)
+    # 145,000 codes of about 250 countries: each distinct code made a string once.
+    codes = table["cc"].combine_chunks().dictionary_encode()
+    return tree, codes.dictionary.to_numpy(zero_copy_only=False).astype(str)[
+        codes.indices.to_numpy()]
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
