@@ -261,7 +261,7 @@ var {{ this.get_name() }} = (function (map) {
         return box;
     }
     // Leaflet.markercluster adds markers one at a time, walking every zoom level for each:
-    // about 10 s for 100,000 markers. build() makes the same tree of clusters level by level
+    // about 10 s for 100,000 markers. tree() makes the same tree of clusters level by level
     // over typed arrays instead (greedy, as the plugin: each item not yet taken gathers the
     // items within the radius), then lets the plugin draw it: well under a second.
     // The numeric steps are small functions of their own so the JIT keeps them compiled.
@@ -331,10 +331,14 @@ var {{ this.get_name() }} = (function (map) {
         first[groups] = count;
         return groups;
     }
-    function build(group, markers) {
+    // The plugin's tree, level by level; returns the top level's nodes, or null when the
+    // plugin is not the version this is written for. Each cluster's bounds and weighted centre
+    // are worked out here too, over typed arrays and in the plugin's own order of sums
+    // (markers, then clusters), instead of by the plugin's recursive _recalculateBounds.
+    function tree(group, markers) {
         var top = group._topClusterLevel, Cluster = group._markerCluster, gmap = group._map;
         if (!top || !Cluster || !top._addChild || typeof group._maxZoom !== "number"
-            || !gmap || group._needsClustering.length || top._childCount) { return false; }
+            || !gmap || group._needsClustering.length || top._childCount) { return null; }
         var radius = group.options.maxClusterRadius, minZoom = Math.floor(gmap.getMinZoom());
         var n = markers.length, xy = mercator(n), x = xy[0], y = xy[1], nodes = markers;
         var bits = Math.max(4, Math.ceil(Math.log2(2 * n + 16))), s = {
@@ -342,44 +346,99 @@ var {{ this.get_name() }} = (function (map) {
             at: new Int32Array(n), order: new Int32Array(n), taken: new Int32Array(n),
             seeds: new Int32Array(n), first: new Int32Array(n + 1),
             start: new Int32Array((1 << bits) + 1), live: new Int32Array(1 << bits)};
-        var isCluster = new Uint8Array(n);
+        var isCluster = new Uint8Array(n), count = new Float64Array(n),
+            lat = new Float64Array(n), lng = new Float64Array(n), south = new Float64Array(n),
+            north = new Float64Array(n), west = new Float64Array(n), east = new Float64Array(n);
+        for (var i = 0; i < n; i++) {
+            // As the markers' own LatLngs, so the sums are the plugin's to the last bit.
+            lat[i] = south[i] = north[i] = markers[i]._latlng.lat;
+            lng[i] = west[i] = east[i] = markers[i]._latlng.lng;
+            count[i] = 1;
+        }
         for (var z = group._maxZoom; z >= minZoom; z--) {
             var r = typeof radius === "function" ? radius(z) : radius;
             var groups = gather(s, nodes.length, x, y, 256 * Math.pow(2, z), r);
             var next = new Array(groups), nx = new Float64Array(groups),
-                ny = new Float64Array(groups), nextCluster = new Uint8Array(groups);
+                ny = new Float64Array(groups), nextCluster = new Uint8Array(groups),
+                nCount = new Float64Array(groups), nLat = new Float64Array(groups),
+                nLng = new Float64Array(groups), nSouth = new Float64Array(groups),
+                nNorth = new Float64Array(groups), nWest = new Float64Array(groups),
+                nEast = new Float64Array(groups);
             for (var g = 0; g < groups; g++) {
                 var k = s.seeds[g], from = s.first[g], to = s.first[g + 1];
                 nx[g] = x[k];
                 ny[g] = y[k];
                 if (to - from === 1 && !isCluster[k]) {
                     next[g] = nodes[k];  // a lone marker waits for a lower zoom
+                    nCount[g] = 1;
+                    nLat[g] = nSouth[g] = nNorth[g] = lat[k];
+                    nLng[g] = nWest[g] = nEast[g] = lng[k];
                     continue;
                 }
                 // A cluster is at every zoom it spans, alone or not; the seed comes first
                 // (taken first), so it sets the cluster's centre as in the plugin.
-                var c = new Cluster(group, z);
-                for (var j = from; j < to; j++) {
-                    var child = nodes[s.taken[j]];
+                var c = new Cluster(group, z), total = 0, latSum = 0, lngSum = 0,
+                    so = Infinity, no = -Infinity, we = Infinity, ea = -Infinity, j, o;
+                for (j = from; j < to; j++) {
+                    o = s.taken[j];
+                    var child = nodes[o];
                     c._addChild(child);
                     child.__parent = c;
+                    total += count[o];
+                    so = Math.min(so, south[o]);
+                    no = Math.max(no, north[o]);
+                    we = Math.min(we, west[o]);
+                    ea = Math.max(ea, east[o]);
+                    if (!isCluster[o]) {
+                        latSum += lat[o];
+                        lngSum += lng[o];
+                    }
                 }
+                for (j = from; j < to; j++) {
+                    o = s.taken[j];
+                    if (isCluster[o]) {
+                        latSum += lat[o] * count[o];
+                        lngSum += lng[o] * count[o];
+                    }
+                }
+                c._bounds._southWest = new L.LatLng(so, we);
+                c._bounds._northEast = new L.LatLng(no, ea);
+                c._latlng = c._wLatLng = new L.LatLng(latSum / total, lngSum / total);
+                c._boundsNeedUpdate = false;
                 next[g] = c;
                 nextCluster[g] = 1;
+                nCount[g] = total;
+                nLat[g] = c._wLatLng.lat;
+                nLng[g] = c._wLatLng.lng;
+                nSouth[g] = so;
+                nNorth[g] = no;
+                nWest[g] = we;
+                nEast[g] = ea;
             }
             nodes = next;
             x = nx;
             y = ny;
             isCluster = nextCluster;
+            count = nCount;
+            lat = nLat;
+            lng = nLng;
+            south = nSouth;
+            north = nNorth;
+            west = nWest;
+            east = nEast;
         }
+        return nodes;
+    }
+    // Hands the plugin the tree's top level and draws the clusters of the current view.
+    function draw(group, nodes) {
+        var top = group._topClusterLevel;
         for (var t = 0; t < nodes.length; t++) {
             top._addChild(nodes[t]);
             nodes[t].__parent = top;
         }
-        top._recalculateBounds();
+        top._recalculateBounds();  // the top level only: every cluster below is up to date
         group._refreshClustersIcons();
         top._recursivelyAddChildrenToMap(null, group._zoom, group._currentShownBounds);
-        return true;
     }
     // Colours and shapes were checked in Python against fixed patterns.
     var icons = d.palette.map(function (style) {
@@ -431,12 +490,14 @@ var {{ this.get_name() }} = (function (map) {
         }
     });
     map.addLayer(group);
-    // After the rest of the page's script has fitted the map to the events (an animated
-    // zoom when the map has tiles), so the clusters are drawn once, at that zoom.
-    function fill() {
-        if (!build(group, markers)) { group.addLayers(markers); }
-    }
+    // After the rest of the page's script has fitted the map to the events. With tiles that
+    // is an animated zoom: the tree is built while it runs, and the clusters are drawn once
+    // it has ended (the plugin's zoomend handler first sets its zoom), once, at that zoom.
     setTimeout(function () {
+        var nodes = tree(group, markers);
+        function fill() {
+            if (nodes) { draw(group, nodes); } else { group.addLayers(markers); }
+        }
         if (map._animatingZoom) { map.once("zoomend", fill); } else { fill(); }
     }, 0);
     return group;

@@ -258,6 +258,20 @@ def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
         };
         return [walk(theGroup._topClusterLevel), seen.size, bad.length];
     }""") == [10_000, 10_000, 0]
+    # Each cluster's bounds and weighted centre, worked out with the tree, are those the
+    # plugin's own recursive _recalculateBounds gives, to the last bit.
+    assert page.evaluate("""() => {
+        const all = [], walk = c => { all.push(c); c._childClusters.forEach(walk); };
+        theGroup._topClusterLevel._childClusters.forEach(walk);
+        const state = c => JSON.stringify([c._bounds.getSouth(), c._bounds.getNorth(),
+            c._bounds.getWest(), c._bounds.getEast(), c._wLatLng.lat, c._wLatLng.lng,
+            c._latlng === c._wLatLng, c._boundsNeedUpdate]);
+        const ours = all.map(state);
+        all.forEach(c => { c._boundsNeedUpdate = true; });
+        theGroup._topClusterLevel._boundsNeedUpdate = true;
+        theGroup._topClusterLevel._recalculateBounds();
+        return [all.length > 100, all.filter((c, i) => state(c) !== ours[i]).length];
+    }""") == [True, 0]
     clusters = page.locator(".marker-cluster")
     expect(clusters.first).to_be_visible()
     # Clustered: a handful of cluster icons stand for 10,000 events.
