@@ -335,97 +335,102 @@ var {{ this.get_name() }} = (function (map) {
     // plugin is not the version this is written for. Each cluster's bounds and weighted centre
     // are worked out here too, over typed arrays and in the plugin's own order of sums
     // (markers, then clusters), instead of by the plugin's recursive _recalculateBounds.
+    // Group g of the next level holds items taken[from .. to) of this one (columns a, b as in
+    // tree()): its events, bounds and weighted centre, summed as the plugin's
+    // _recalculateBounds does (markers first, then clusters, in order).
+    function sums(a, b, taken, from, to, g) {
+        var total = 0, latSum = 0, lngSum = 0, so = Infinity, no = -Infinity, we = Infinity,
+            ea = -Infinity, j, o;
+        for (j = from; j < to; j++) {
+            o = taken[j];
+            total += a.count[o];
+            if (a.south[o] < so) { so = a.south[o]; }
+            if (a.north[o] > no) { no = a.north[o]; }
+            if (a.west[o] < we) { we = a.west[o]; }
+            if (a.east[o] > ea) { ea = a.east[o]; }
+            if (!a.cluster[o]) {
+                latSum += a.lat[o];
+                lngSum += a.lng[o];
+            }
+        }
+        for (j = from; j < to; j++) {
+            o = taken[j];
+            if (a.cluster[o]) {
+                latSum += a.lat[o] * a.count[o];
+                lngSum += a.lng[o] * a.count[o];
+            }
+        }
+        b.cluster[g] = 1;
+        b.count[g] = total;
+        b.lat[g] = latSum / total;
+        b.lng[g] = lngSum / total;
+        b.south[g] = so;
+        b.north[g] = no;
+        b.west[g] = we;
+        b.east[g] = ea;
+    }
     function tree(group, markers) {
         var top = group._topClusterLevel, Cluster = group._markerCluster, gmap = group._map;
         if (!top || !Cluster || !top._addChild || typeof group._maxZoom !== "number"
             || !gmap || group._needsClustering.length || top._childCount) { return null; }
         var radius = group.options.maxClusterRadius, minZoom = Math.floor(gmap.getMinZoom());
-        var n = markers.length, xy = mercator(n), x = xy[0], y = xy[1], nodes = markers;
+        var n = markers.length, xy = mercator(n), nodes = markers;
         var bits = Math.max(4, Math.ceil(Math.log2(2 * n + 16))), s = {
             cx: new Int32Array(n), cy: new Int32Array(n), hash: new Int32Array(n),
             at: new Int32Array(n), order: new Int32Array(n), taken: new Int32Array(n),
             seeds: new Int32Array(n), first: new Int32Array(n + 1),
             start: new Int32Array((1 << bits) + 1), live: new Int32Array(1 << bits)};
-        var isCluster = new Uint8Array(n), count = new Float64Array(n),
-            lat = new Float64Array(n), lng = new Float64Array(n), south = new Float64Array(n),
-            north = new Float64Array(n), west = new Float64Array(n), east = new Float64Array(n);
+        // Two sets of per-node columns, this level's and the next one's, swapped each level:
+        // position at zoom 0, whether a cluster, events held, weighted centre and bounds.
+        function columns() {
+            var f = function () { return new Float64Array(n); };
+            return {x: f(), y: f(), cluster: new Uint8Array(n), count: f(), lat: f(), lng: f(),
+                    south: f(), north: f(), west: f(), east: f()};
+        }
+        var a = columns(), b = columns(), swap;
+        a.x = xy[0];
+        a.y = xy[1];
         for (var i = 0; i < n; i++) {
             // As the markers' own LatLngs, so the sums are the plugin's to the last bit.
-            lat[i] = south[i] = north[i] = markers[i]._latlng.lat;
-            lng[i] = west[i] = east[i] = markers[i]._latlng.lng;
-            count[i] = 1;
+            a.lat[i] = a.south[i] = a.north[i] = markers[i]._latlng.lat;
+            a.lng[i] = a.west[i] = a.east[i] = markers[i]._latlng.lng;
+            a.count[i] = 1;
         }
         for (var z = group._maxZoom; z >= minZoom; z--) {
             var r = typeof radius === "function" ? radius(z) : radius;
-            var groups = gather(s, nodes.length, x, y, 256 * Math.pow(2, z), r);
-            var next = new Array(groups), nx = new Float64Array(groups),
-                ny = new Float64Array(groups), nextCluster = new Uint8Array(groups),
-                nCount = new Float64Array(groups), nLat = new Float64Array(groups),
-                nLng = new Float64Array(groups), nSouth = new Float64Array(groups),
-                nNorth = new Float64Array(groups), nWest = new Float64Array(groups),
-                nEast = new Float64Array(groups);
+            var groups = gather(s, nodes.length, a.x, a.y, 256 * Math.pow(2, z), r);
+            var next = new Array(groups);
             for (var g = 0; g < groups; g++) {
                 var k = s.seeds[g], from = s.first[g], to = s.first[g + 1];
-                nx[g] = x[k];
-                ny[g] = y[k];
-                if (to - from === 1 && !isCluster[k]) {
+                b.x[g] = a.x[k];
+                b.y[g] = a.y[k];
+                if (to - from === 1 && !a.cluster[k]) {
                     next[g] = nodes[k];  // a lone marker waits for a lower zoom
-                    nCount[g] = 1;
-                    nLat[g] = nSouth[g] = nNorth[g] = lat[k];
-                    nLng[g] = nWest[g] = nEast[g] = lng[k];
+                    b.cluster[g] = 0;
+                    b.count[g] = 1;
+                    b.lat[g] = b.south[g] = b.north[g] = a.lat[k];
+                    b.lng[g] = b.west[g] = b.east[g] = a.lng[k];
                     continue;
                 }
                 // A cluster is at every zoom it spans, alone or not; the seed comes first
                 // (taken first), so it sets the cluster's centre as in the plugin.
-                var c = new Cluster(group, z), total = 0, latSum = 0, lngSum = 0,
-                    so = Infinity, no = -Infinity, we = Infinity, ea = -Infinity, j, o;
-                for (j = from; j < to; j++) {
-                    o = s.taken[j];
-                    var child = nodes[o];
+                sums(a, b, s.taken, from, to, g);
+                var c = new Cluster(group, z);
+                for (var j = from; j < to; j++) {
+                    var child = nodes[s.taken[j]];
                     c._addChild(child);
                     child.__parent = c;
-                    total += count[o];
-                    so = Math.min(so, south[o]);
-                    no = Math.max(no, north[o]);
-                    we = Math.min(we, west[o]);
-                    ea = Math.max(ea, east[o]);
-                    if (!isCluster[o]) {
-                        latSum += lat[o];
-                        lngSum += lng[o];
-                    }
                 }
-                for (j = from; j < to; j++) {
-                    o = s.taken[j];
-                    if (isCluster[o]) {
-                        latSum += lat[o] * count[o];
-                        lngSum += lng[o] * count[o];
-                    }
-                }
-                c._bounds._southWest = new L.LatLng(so, we);
-                c._bounds._northEast = new L.LatLng(no, ea);
-                c._latlng = c._wLatLng = new L.LatLng(latSum / total, lngSum / total);
+                c._bounds._southWest = new L.LatLng(b.south[g], b.west[g]);
+                c._bounds._northEast = new L.LatLng(b.north[g], b.east[g]);
+                c._latlng = c._wLatLng = new L.LatLng(b.lat[g], b.lng[g]);
                 c._boundsNeedUpdate = false;
                 next[g] = c;
-                nextCluster[g] = 1;
-                nCount[g] = total;
-                nLat[g] = c._wLatLng.lat;
-                nLng[g] = c._wLatLng.lng;
-                nSouth[g] = so;
-                nNorth[g] = no;
-                nWest[g] = we;
-                nEast[g] = ea;
             }
             nodes = next;
-            x = nx;
-            y = ny;
-            isCluster = nextCluster;
-            count = nCount;
-            lat = nLat;
-            lng = nLng;
-            south = nSouth;
-            north = nNorth;
-            west = nWest;
-            east = nEast;
+            swap = a;
+            a = b;
+            b = swap;
         }
         return nodes;
     }
