@@ -499,11 +499,19 @@ var {{ this.get_name() }} = (function (map) {
     // is an animated zoom: the tree is built while it runs, and the clusters are drawn once
     // it has ended (the plugin's zoomend handler first sets its zoom), once, at that zoom.
     setTimeout(function () {
-        var nodes = tree(group, markers);
+        var began = Date.now(), nodes = tree(group, markers);
         function fill() {
             if (nodes) { draw(group, nodes); } else { group.addLayers(markers); }
         }
-        if (map._animatingZoom) { map.once("zoomend", fill); } else { fill(); }
+        if (!map._animatingZoom) {
+            fill();
+            return;
+        }
+        map.once("zoomend", fill);
+        // A tree that took longer than the zoom's 0.25 s transition: end the zoom now, so the
+        // clusters come before whatever else queued up meanwhile (on a Streamlit page, the
+        // rest of the page, which shares this thread), not after it.
+        if (Date.now() - began >= 250 && map._onZoomTransitionEnd) { map._onZoomTransitionEnd(); }
     }, 0);
     return group;
 })({{ this._parent.get_name() }});
