@@ -30,7 +30,7 @@ from dashboard.formats import Dataset, load_events  # noqa: E402
 from dashboard.geocode import Cache, CacheError  # noqa: E402
 from dashboard.located import require_coordinates  # noqa: E402
 from dashboard.playback import Playlist  # noqa: E402
-from dashboard.route import Route, in_route_order  # noqa: E402
+from dashboard.route import Route, route_order  # noqa: E402
 from dashboard.timeline import SELECTION, selection_to_id, timeline_spec  # noqa: E402
 
 MAP_HEIGHT = 520
@@ -499,7 +499,7 @@ def _each_value(values: pd.Series, text) -> pd.Series:
 def _table_rows(version: str, filter_key: str,  # noqa: ARG001 (they key the cache)
                 _shown: pd.DataFrame, _route: Route) -> tuple[tuple[str, ...], pa.Table]:
     """The list's first MAX_LIST_ROWS events in time order: their ids, and the rows as Arrow."""
-    ordered = in_route_order(_shown).iloc[:MAX_LIST_ROWS]
+    ordered = _shown.iloc[route_order(_shown)[:MAX_LIST_ROWS]]  # those rows only, not a copy of all
     table = pd.DataFrame({
         # A whole number, or empty for an event off the route (a large view draws none).
         "stop": ordered["id"].map(_route.numbering()).astype("Int64"),

@@ -171,8 +171,11 @@ class FilterState:
         return keep
 
     def apply(self, events: pd.DataFrame) -> pd.DataFrame:
-        """The events that pass the filter, in their original order."""
-        return events.loc[self.mask(events)]
+        """The events that pass the filter, in their original order (``events`` itself when
+        all pass: the caller must not change what it gets)."""
+        mask = self.mask(events)
+        # No copy of a million events to show them all.
+        return events if bool(mask.all()) else events.loc[mask]
 
     def describe(self, shown: int, total: int) -> str:
         """What is shown, in words: "5 of 7 events · 27–28 Mar 2025 · Colombia, Mexico"."""

@@ -206,3 +206,13 @@ def test_choices_keep_what_a_link_names_that_the_events_lack(trip_events):
 def test_choices_leave_out_an_empty_category(trip_events):
     events = trip_events.assign(category=["", *trip_events["category"].iloc[1:]])
     assert "" not in choices(events, FilterState())["categories"]
+
+
+def test_apply_hands_back_the_events_themselves_when_all_pass():
+    events = pd.DataFrame({"id": ["a", "b"], "date": ["2025-03-26", "2025-03-27"],
+                           "day": ["2025-03-26", "2025-03-27"], "country": ["SV", "CO"],
+                           "category": ["visit", "meeting"], "participants": ["", ""],
+                           "title": ["A", "B"], "place": ["x", "y"], "summary": ["", ""]})
+    assert FilterState().apply(events) is events  # no copy of a million rows to show them all
+    one = FilterState(countries=("CO",)).apply(events)
+    assert list(one["id"]) == ["b"] and one is not events

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 from geopy.distance import geodesic
 
-from dashboard.route import Route, build_route, place_key, unwrap_near
+from dashboard.route import Route, build_route, in_route_order, place_key, route_order, unwrap_near
 from tests.conftest import make_dataset
 
 SAN_SALVADOR = {"place": "San Salvador", "country": "SV", "lat": "13.6929", "lon": "-89.2182"}
@@ -171,3 +172,20 @@ def test_stop_days_span_its_events():
     assert (stop.first_day, stop.last_day, stop.days_text) == (
         date(2025, 3, 26), date(2025, 3, 28), "26–28 Mar 2025")
 
+
+def test_route_order_is_a_stable_sort_of_the_located_events_by_time():
+    rng = np.random.default_rng(3)
+    n = 500
+    instants = pd.Series(pd.to_datetime("2025-03-26", utc=True)
+                         + pd.to_timedelta(rng.integers(0, 20, n), unit="h"))  # many ties
+    instants[rng.random(n) < 0.05] = pd.NaT
+    lat = pd.Series(rng.uniform(-60, 60, n))
+    lat[rng.random(n) < 0.1] = np.nan
+    events = pd.DataFrame({"id": [f"e{i}" for i in range(n)], "lat": lat,
+                           "lon": rng.uniform(-180, 180, n), "instant": instants},
+                          index=rng.permutation(n) + 1000)  # positions are not labels
+    reference = events.loc[events["lat"].notna() & events["lon"].notna()].sort_values(
+        "instant", kind="stable")
+    assert in_route_order(events).equals(reference)
+    assert list(events.iloc[route_order(events)]["id"]) == list(reference["id"])
+    assert len(route_order(events.iloc[:0])) == 0
