@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 from geopy.exc import (
     GeocoderParseError,
@@ -263,13 +264,15 @@ def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache
     result = Result(out)
     failed: dict[str, str] = {}  # within one run, a failed query is not asked twice
     breaker = _Breaker(max(0, give_up_after))
-    for pos in track(range(len(out))):
+    # Rows with coordinates are kept as they are, all at once: a million of them one by one
+    # took many minutes.
+    has = (out["lat"].notna() & out["lon"].notna()).to_numpy()
+    if has.any():
+        kept = out.loc[has, "geocode_source"].replace("", "manual")
+        out.loc[has, "geocode_source"] = kept
+        result.located.update(kept.value_counts().to_dict())
+    for pos in track(np.flatnonzero(~has).tolist()):
         rec = out.iloc[pos]
-        if pd.notna(rec["lat"]) and pd.notna(rec["lon"]):
-            source = rec["geocode_source"] or "manual"
-            out.iat[pos, out.columns.get_loc("geocode_source")] = source
-            result.located[source] += 1
-            continue
         place, country = rec["place"], rec["country"]
         key = Cache.key(place, country)
         found, reasons = None, []
@@ -369,12 +372,13 @@ def nominatim_source(endpoint: str, user_agent: str, *, timeout: float = 10.0,
     return Source("nominatim", limited, cached=True)
 
 
-def _progress(total: int) -> Callable[[Iterable], Iterable]:
+def _progress() -> Callable[[Iterable], Iterable]:
     from tqdm import tqdm
 
-    # disable=None: a bar on a terminal, nothing in logs and pipes.
-    return lambda rows: tqdm(rows, total=total, desc="geocoding", unit="event",
-                             file=sys.stderr, disable=None)
+    # disable=None: a bar on a terminal, nothing in logs and pipes. Rows that already have
+    # coordinates are not counted: they take no time.
+    return lambda rows: tqdm(rows, desc="geocoding", unit="event", file=sys.stderr,
+                             disable=None)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -437,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = geocode_events(data.events, sources, cache, retries=max(0, args.retries),
                                 give_up_after=args.give_up_after,
-                                track=_progress(len(data.events)))
+                                track=_progress())
     finally:
         cache.save()  # answers already paid for survive a failed or interrupted run
     for warning in result.warnings:
