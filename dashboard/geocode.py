@@ -235,13 +235,15 @@ class _Breaker:
     streak: Counter[str] = field(default_factory=Counter)
     down: dict[str, str] = field(default_factory=dict)
 
-    def failed(self, source: str, reason: str) -> None:
+    def failed(self, source: str, error: str) -> None:
         self.streak[source] += 1
         if self.limit and self.streak[source] >= self.limit:
             self.down[source] = (
                 f"{source}: not asked, the service failed {self.limit} rows in a row (last: "
-                f"{reason.split(' (', 1)[-1].rstrip(')')}); run again later, answers so far "
-                "are cached")
+                f"{error}); run again later, answers so far are cached")
+
+    def answered(self, source: str) -> None:
+        self.streak[source] = 0
 
 
 def geocode_events(events: pd.DataFrame, sources: Sequence[Source], cache: Cache | None = None,
@@ -317,13 +319,13 @@ def _locate(place: str, country: str, sources: Sequence[Source], cache: Cache | 
         except GeocoderServiceError as err:
             transient = isinstance(err, TRANSIENT) or type(err) is GeocoderServiceError
             attempts = retry["retries"] + 1 if transient else 1
+            error = f"{type(err).__name__}: {_one_line(str(err))}"
             reasons.append(f"{source.name}: service error after {attempts} "
-                           f"attempt{'s' if attempts > 1 else ''} ({type(err).__name__}: "
-                           f"{_one_line(str(err))})")
+                           f"attempt{'s' if attempts > 1 else ''} ({error})")
             if transient:  # the service's trouble, not this query's
-                breaker.failed(source.name, reasons[-1])
+                breaker.failed(source.name, error)
             continue
-        breaker.streak[source.name] = 0
+        breaker.answered(source.name)
         if loc is None:
             reasons.append(f"{source.name}: no match in {country_name(country)} ({country})")
             continue
