@@ -111,8 +111,9 @@ def _map_args(version: str, filter_key: str,  # noqa: ARG001 (they key the cache
             "digest": hashlib.sha256(script.encode()).hexdigest()}
 
 
-def _map_component(args: dict[str, object], ring, key: str) -> None:
-    """st_folium's component call with the cached arguments and this run's highlight."""
+def _map_component(args: dict[str, object], ring, key: str,
+                   view: tuple[dict[str, float] | None, float | None] = (None, None)) -> None:
+    """st_folium's component call with the cached arguments, this run's highlight and view."""
     ring_script = None
     if ring is not None:
         # On a map of its own: the cached map is never touched. Its name becomes map_div.
@@ -127,7 +128,7 @@ def _map_component(args: dict[str, object], ring, key: str) -> None:
         script=args["script"], header=args["header"], html=args["html"], id=args["id"],
         key=component_key, height=MAP_HEIGHT, width=None,
         returned_objects=list(clicks.RETURNED_OBJECTS),
-        default=dict.fromkeys(clicks.RETURNED_OBJECTS), zoom=None, center=None,
+        default=dict.fromkeys(clicks.RETURNED_OBJECTS), zoom=view[1], center=view[0],
         feature_group=ring_script, return_on_hover=False, layer_control=None,
         pixelated=False, css_links=args["css_links"], js_links=args["js_links"],
         on_change=changed, wrap_longitude=False)
@@ -281,6 +282,15 @@ def _on_map_click(key: str) -> None:
     if event_id:
         st.session_state["map_clicked"] = event_id
         _set_view(replace(_view(), event=event_id))
+        _focus_map("map", event_id)
+
+
+def _focus_map(source: str, event_id: str) -> None:
+    # The next _map asks mapview.focus whether a selection from there moves the map. The
+    # number makes each request new to the map's frontend (see mapview.focus_view).
+    request = st.session_state.get("focus_request", 0) + 1
+    st.session_state["focus_request"] = request
+    st.session_state["map_focus"] = (source, event_id, request)
 
 
 def _on_table() -> None:
@@ -291,16 +301,18 @@ def _on_table() -> None:
     ids = st.session_state.get("table_ids", [])
     event_id = ids[rows[0]] if rows and rows[0] < len(ids) else ""
     _set_view(replace(_view(), event=event_id), remount_map=True)
+    _focus_map("list", event_id)
 
 
-def _select(event_id: str) -> None:
+def _select(event_id: str, source: str = "player") -> None:
     _set_view(replace(_view(), event=event_id), remount_map=True)
+    _focus_map(source, event_id)
 
 
 def _on_timeline() -> None:
     event_id = selection_to_id(st.session_state.get("timeline"))
     if event_id:  # a double click clears the chart's selection; the page keeps its own
-        _select(event_id)
+        _select(event_id, "timeline")
 
 
 def _step(direction: str) -> None:
@@ -654,6 +666,8 @@ def _init_state(events: pd.DataFrame, days: list[str], data: str) -> None:
     else:
         state, notes = _view(), st.session_state.get("notes", [])
     state, more = state.fit(events)  # the file may have changed since the last run
+    if "view" not in st.session_state and state.event:
+        _focus_map("url", state.event)
     st.session_state["view"] = state
     st.session_state["notes"] = notes + more
     st.session_state["data"] = data
@@ -684,8 +698,12 @@ def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route, versi
         ring = (mapview.cluster_highlight_layer(shown, view.event)
                 if mapview.clustered(len(shown))
                 else mapview.highlight_layer(shown, route, view.event))
+    pending = st.session_state.pop("map_focus", None)  # one request, for this run's map
+    target = (mapview.focus(shown, route, view.event, pending[0])
+              if pending and pending[1] == view.event else None)
     # The highlight travels as a feature group, so selecting does not rebuild the map.
-    _map_component(args, ring, f"map-{st.session_state.get('map_epoch', 0)}")
+    _map_component(args, ring, f"map-{st.session_state.get('map_epoch', 0)}",
+                   mapview.focus_view(target, pending[2] if pending else 0))
     st.caption("Map tiles © OpenStreetMap contributors, loaded from openstreetmap.org; "
                "offline, markers and route still work on a blank background.")
 

@@ -36,6 +36,10 @@ DEFAULT_FIELDS = ("place", "country", "day", "category")
 SCALE = 100_000
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")
 SHAPES = ("circle", "square", "diamond", "triangle")
+# Markers this many screen pixels apart or closer share a cluster (the plugin's default).
+RADIUS_PX = 60
+# The deepest zoom the clusters are built for, when no tile layer gives the map its own.
+MAX_ZOOM = 18
 _JINJA_OPENERS = {"{{": "{\\u007b", "{%": "{\\u0025", "{#": "{\\u0023"}
 
 
@@ -538,11 +542,11 @@ var {{ this.get_name() }} = (function (map) {
         self.count = int(self.data["n"])
         self.scale = SCALE
         self.popup = popup
-        self.max_zoom = 18
+        self.max_zoom = MAX_ZOOM
         # chunkedLoading keeps the page responsive if the plugin's addLayers has to do the work
         # (its internals are not those of version 1.4, which the script builds the tree for).
         self.options = {"chunkedLoading": True, "showCoverageOnHover": False,
-                        "maxClusterRadius": 60, **dict(options or {})}
+                        "maxClusterRadius": RADIUS_PX, **dict(options or {})}
         located = events.loc[pd.to_numeric(events["lat"], errors="coerce").notna()
                              & pd.to_numeric(events["lon"], errors="coerce").notna()]
         lat = pd.to_numeric(located["lat"]).to_numpy(float)

@@ -21,7 +21,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
-from dashboard import assets
+from dashboard import assets, cluster
 from dashboard.cluster import EventCluster
 from dashboard.countries import country_name
 from dashboard.dates import day_text
@@ -45,6 +45,7 @@ MARKER_PX = 26
 FAN_PX = 17
 TILES = "OpenStreetMap"  # folium's built-in provider, attribution included
 MAX_FIT_ZOOM = 11
+MIN_ZOOM = 1  # the whole world in a map of a few hundred pixels
 # Above this many events in view the map clusters them in the browser (EventCluster) and
 # draws no route: a route through hundreds of stops is a scribble, and building its arcs and
 # one folium.Marker per event takes seconds (about 6 s each at 1,000 events on 2 cores).
@@ -303,7 +304,7 @@ def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
     box = bounds(layout, route)
     center = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2] if box else [15, 0]
     m = folium.Map(location=center, zoom_start=4 if box else 2, tiles=tiles,
-                   control_scale=True, height=height, min_zoom=1)
+                   control_scale=True, height=height, min_zoom=MIN_ZOOM)
     # First child, so it runs before anything could create a default icon.
     m.add_child(_IconPath(assets.leaflet_images_url()))
     m.get_root().header.add_child(Element(CSS), name="eventmap_css")
@@ -425,7 +426,7 @@ def build_cluster_map(events: pd.DataFrame, *, tiles: str | None = TILES,
     box = layer.get_bounds() if layer.count else None
     center = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2] if box else [15, 0]
     m = folium.Map(location=center, zoom_start=4 if box else 2, tiles=tiles,
-                   control_scale=True, height=height, min_zoom=1)
+                   control_scale=True, height=height, min_zoom=MIN_ZOOM)
     m.add_child(_IconPath(assets.leaflet_images_url()))
     m.get_root().header.add_child(Element(CSS), name="eventmap_css")
     layer.add_to(m)
@@ -450,3 +451,122 @@ def cluster_highlight_layer(events: pd.DataFrame, selected: str
         icon_anchor=(size / 2, size / 2), class_name="em-icon em-selected"),
         interactive=False, keyboard=False, z_index_offset=1000).add_to(group)
     return group
+
+
+# --- bringing a selection into view -------------------------------------------------------------
+# Where a selection came from: a click on the map itself, or one of the page's other ways.
+FOCUS_SOURCES = ("map", "list", "timeline", "player", "url")
+# Screen pixels to spare beyond the cluster radius: the browser rounds coordinates to 1e-5
+# degrees and clamps latitudes slightly differently.
+_FOCUS_SLACK_PX = 1.0
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Where the map moves to show a selected event: a centre, and a zoom (None: keep the zoom)."""
+
+    lat: float
+    lon: float
+    zoom: int | None
+
+
+def deepest_zoom(tiles: str | None = TILES) -> int:
+    """The map's maximum zoom with these tiles: the deepest level EventCluster builds."""
+    if not tiles:
+        return cluster.MAX_ZOOM
+    return int(folium.TileLayer(tiles).options.get("max_zoom") or cluster.MAX_ZOOM)
+
+
+def _world_px(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Spherical Mercator at zoom 0 (256 px for the world), from the coordinates as the browser
+    # gets them (EventCluster rounds to 1e-5 degrees).
+    lat = np.clip(np.round(lat * cluster.SCALE) / cluster.SCALE, -85.0511, 85.0511)
+    lon = np.round(lon * cluster.SCALE) / cluster.SCALE
+    s = np.sin(np.radians(lat))
+    return 256 * (0.5 + lon / 360), 256 * (0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi))
+
+
+def own_marker_zoom(lat: np.ndarray, lon: np.ndarray, index: int, *,
+                    radius_px: float = cluster.RADIUS_PX, max_zoom: int | None = None) -> int:
+    """The lowest zoom at which event ``index`` is its own marker on EventCluster's map.
+
+    Every cluster sits at one of its events' places and gathers what lies within
+    ``radius_px`` of it, so an event with no other event that close at a zoom (nor, since
+    distances double, at any deeper one) is never gathered from that zoom on. Events closer
+    than that at ``max_zoom`` (the same spot) share a cluster at every zoom: ``max_zoom``.
+
+    >>> own_marker_zoom(np.array([0.0, 0.0]), np.array([0.0, 10.0]), 0)  # 7.1 px at zoom 0
+    4
+    """
+    deepest = deepest_zoom() if max_zoom is None else max_zoom
+    x, y = _world_px(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float))
+    located = np.isfinite(x) & np.isfinite(y)
+    located[index] = False
+    if not located.any():
+        return MIN_ZOOM
+    gap = float(np.sqrt(np.min((x[located] - x[index]) ** 2 + (y[located] - y[index]) ** 2)))
+    need = radius_px + _FOCUS_SLACK_PX
+    if gap * 2.0 ** deepest <= need:
+        return deepest
+    # The first whole zoom where gap * 2**zoom > need; checked, not trusted to the logarithm.
+    zoom = max(MIN_ZOOM, math.floor(math.log2(need / gap)) if gap > 0 else deepest)
+    while zoom > MIN_ZOOM and gap * 2.0 ** (zoom - 1) > need:
+        zoom -= 1
+    while gap * 2.0 ** zoom <= need:
+        zoom += 1
+    return zoom
+
+
+def focus(events: pd.DataFrame, route: Route, selected: str, source: str) -> Focus | None:
+    """Where the map should move for a selection from ``source``, or None to leave it be.
+
+    A click on the map (``"map"``) never moves it: the person is looking at that marker.
+    Any other source centres the selected event. On a clustered map (over CLUSTER_ABOVE
+    events) the zoom is the lowest at which it is its own marker, not inside a cluster; on
+    the routed map the zoom is left as the person chose (None), as its marker is never hidden.
+    """
+    if source not in FOCUS_SOURCES:
+        raise ValueError(f"unknown selection source {source!r}; use one of "
+                         f"{', '.join(FOCUS_SOURCES)}.")
+    if source == "map" or not selected:
+        return None
+    if clustered(len(events)):
+        rows = np.flatnonzero((events["id"] == selected).to_numpy())
+        if not len(rows):
+            return None
+        lat = pd.to_numeric(events["lat"], errors="coerce").to_numpy(float)
+        lon = pd.to_numeric(events["lon"], errors="coerce").to_numpy(float)
+        at = int(rows[0])
+        if not (np.isfinite(lat[at]) and np.isfinite(lon[at])):
+            return None
+        return Focus(float(lat[at]), float(lon[at]), own_marker_zoom(lat, lon, at))
+    layout = marker_layout(events, route)
+    hit = layout.loc[layout["id"] == selected]
+    if hit.empty:
+        return None
+    # The marker's own place: its longitude unwrapped along the route, as it is drawn.
+    return Focus(float(hit["lat"].iloc[0]), float(hit["lon"].iloc[0]), None)
+
+
+def focus_view(target: Focus | None, request: int) -> tuple[dict[str, float] | None,
+                                                            float | None]:
+    """streamlit-folium's ``center`` and ``zoom`` arguments for a focus, request number ``request``.
+
+    Its frontend (0.27) calls ``map.setView(center, zoom)`` only when ``center`` differs
+    from the last one it was sent, and takes ``zoom`` only when that differs from the last
+    zoom; otherwise it keeps the map's current zoom. The same event brought into view twice,
+    or two events at the same zoom, would not move the map. So the centre carries the request
+    number (Leaflet reads only lat and lng), and the zoom a fraction of it that Leaflet's
+    whole-zoom snapping rounds off. (None, None) leaves the map where it is.
+
+    >>> focus_view(Focus(4.7, -74.1, 9), 3)
+    ({'lat': 4.7, 'lng': -74.1, 'request': 3}, 9.0000003)
+    >>> focus_view(None, 4)
+    (None, None)
+    """
+    if target is None:
+        return None, None
+    center = {"lat": target.lat, "lng": target.lon, "request": int(request)}
+    if target.zoom is None:
+        return center, None
+    return center, round(target.zoom + int(request) % 100_000 * 1e-7, 9)
