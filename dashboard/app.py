@@ -33,7 +33,14 @@ from dashboard.playback import Playlist  # noqa: E402
 from dashboard.route import Route, route_order  # noqa: E402
 from dashboard.timeline import SELECTION, selection_to_id, timeline_spec  # noqa: E402
 
-MAP_HEIGHT = 520
+MAP_HEIGHT = 430  # the map frame's height in pixels wherever MAP_FRAME_CSS does not apply
+# The map's frame follows the window's height: title, filters and player take about 350 px
+# above it, so a 1280x800 window shows the whole map on first load and a taller one a taller
+# map. Inside the frame, MAP_FILL_CSS makes streamlit-folium's map_div (whose inline height
+# is MAP_HEIGHT) fill it; Leaflet follows the frame's resizes on its own.
+MAP_FRAME_CSS = ("iframe[title='streamlit_folium.st_folium']"
+                 "{height:clamp(320px,calc(100vh - 370px),800px)!important}")
+MAP_FILL_CSS = "<style>#map_div{height:100vh!important}</style>"
 MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
 ALL_DAYS = "all"
 FILTER_FIELDS = ("countries", "categories", "participants")  # the multi-select filters
@@ -89,6 +96,7 @@ def _map_args(version: str, filter_key: str,  # noqa: ARG001 (they key the cache
         fmap = mapview.build_cluster_map(_shown, height=MAP_HEIGHT)
     else:
         fmap = mapview.build_map(_shown, _route, height=MAP_HEIGHT)
+    fmap.get_root().header.add_child(folium.Element(MAP_FILL_CSS), name="map_fill_css")
     sf = streamlit_folium
     fmap.get_root().render()
     fmap.render()
@@ -722,8 +730,10 @@ def main() -> None:
 
     path, arg_notes = settings.data_path(_argv(), os.environ)
     where = path.relative_to(settings.ROOT) if path.is_relative_to(settings.ROOT) else path
-    # Less empty space above the title, so the map fits a laptop screen below the filters.
-    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+    # Less empty space above the title (it starts where Streamlit's 60 px header ends), so
+    # the map fits a laptop screen below the filters.
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:3.75rem}"
+            f"[data-testid='stMainBlockContainer'] h1{{padding:0}}{MAP_FRAME_CSS}</style>")
     title_col, tools_col = st.columns([3, 2], vertical_alignment="center")
     title_col.title("Event map")
     # Filled further down, once the data and the view are known.

@@ -27,6 +27,12 @@ ROW_PX = 26
 CHROME_PX = 150  # axis, legend and padding
 # Up to this many days, the axis has a labelled tick per day; beyond, Vega's own ticks.
 DAY_TICKS_UP_TO = 14
+# How many legend entries share a row depends on the chart's width, which only the browser
+# knows: the spec gives Vega the width each count of columns needs (see _legend_columns).
+# Streamlit's theme draws legend labels at 14 px; these overestimate, so a row never overflows.
+LEGEND_CHAR_PX = 8  # more than the theme font's widest lowercase average
+LEGEND_ENTRY_PX = 40  # symbol, the space before its label and the space after the entry
+LEGEND_LABEL_LIMIT = 160  # Vega's default: a longer label ends in an ellipsis
 # The map's marker shapes, in Vega-Lite's names.
 _VEGA_SHAPES = {"circle": "circle", "square": "square", "diamond": "diamond",
                 "triangle": "triangle-up"}
@@ -127,7 +133,8 @@ def timeline_spec(events: pd.DataFrame, selected_id: str | None = None,
             "color": {"field": "category_label", "type": "nominal", "title": "Category",
                       "scale": {"domain": labels, "range": [s.colour for s in styles]},
                       "legend": {"orient": "bottom", "symbolSize": 110,
-                                 "symbolStrokeWidth": 0}},
+                                 "symbolStrokeWidth": 0, "labelLimit": LEGEND_LABEL_LIMIT,
+                                 "columns": _legend_columns(labels)}},
             "shape": {"field": "category_label", "type": "nominal", "title": "Category",
                       "scale": {"domain": labels,
                                 "range": [_VEGA_SHAPES.get(s.shape, "circle") for s in styles]}},
@@ -167,6 +174,28 @@ def timeline_spec(events: pd.DataFrame, selected_id: str | None = None,
     # A layer's selection is declared at the top and names the view it listens to.
     return {**spec, "layer": [rules, {**points, "name": POINTS_VIEW}],
             "params": [{**pick, "views": [POINTS_VIEW]}]}
+
+
+def legend_row_widths(labels: list[str]) -> dict[int, int]:
+    """For each number of legend columns, the width in pixels a row of them needs at most."""
+    entries = [LEGEND_ENTRY_PX + min(len(label) * LEGEND_CHAR_PX, LEGEND_LABEL_LIMIT)
+               for label in labels]
+    # Vega fills the rows first and makes each column as wide as its widest entry.
+    return {count: sum(max(entries[col::count]) for col in range(count))
+            for count in range(1, len(entries) + 1)}
+
+
+def _legend_columns(labels: list[str]) -> int | dict[str, str]:
+    # A Vega expression of the plot's width (the legend starts at the plot's left edge): the
+    # most columns whose row fits, so a phone gets two rows where a desktop gets one.
+    widths = legend_row_widths(labels)
+    if len(widths) < 2:
+        return 0  # one entry or none: a single row
+    expr = "1"
+    for count, need in widths.items():  # the largest count that fits is tested first
+        if count > 1:
+            expr = f"width >= {need} ? {count} : {expr}"
+    return {"expr": expr}
 
 
 def _dataset_name(prefix: str, columns: dict[str, list]) -> str:
