@@ -293,6 +293,14 @@ def _tooltip(row: pd.Series, stop: int) -> str:
     return f"{row['title']}\n{day_text(date.fromisoformat(row['day']))} · {place} · stop {stop}"
 
 
+def _fit(m: folium.Map, box: list[list[float]]) -> None:
+    fit = folium.map.FitBounds(box, padding=(40, 40), max_zoom=MAX_FIT_ZOOM)
+    # At once, not animated: Leaflet ignores a setView made while a zoom animates, and the
+    # page moves a new map to a selected event (focus_view) right after this script runs.
+    fit.options["animate"] = False
+    m.add_child(fit)
+
+
 def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
               selected: str = "", height: int = 560) -> folium.Map:
     """A folium map of the events and their route, fitted to them, with local asset links.
@@ -354,7 +362,7 @@ def build_map(events: pd.DataFrame, route: Route, *, tiles: str | None = TILES,
     if styles:
         m.add_child(_Legend(legend_html(styles, bool(route.legs))))
     if box:
-        m.fit_bounds(box, padding=(40, 40), max_zoom=MAX_FIT_ZOOM)
+        _fit(m, box)
     if selected:
         ring = highlight_layer(events, route, selected)
         if ring is not None:
@@ -433,7 +441,7 @@ def build_cluster_map(events: pd.DataFrame, *, tiles: str | None = TILES,
     if styles:
         m.add_child(_Legend(legend_html(styles, False)))
     if box:
-        m.fit_bounds(box, padding=(40, 40), max_zoom=MAX_FIT_ZOOM)
+        _fit(m, box)
     return assets.localize(m)
 
 
