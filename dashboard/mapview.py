@@ -294,7 +294,10 @@ def _tooltip(row: pd.Series, stop: int) -> str:
 
 
 def _fit(m: folium.Map, box: list[list[float]]) -> None:
-    fit = folium.map.FitBounds(box, padding=(40, 40), max_zoom=MAX_FIT_ZOOM)
+    # More room on the left: the zoom buttons stand in the top left corner, and a marker
+    # fitted 40 px from the edge (the stop's point; its markers spread further) hid under them.
+    fit = folium.map.FitBounds(box, padding_top_left=(80, 40), padding_bottom_right=(40, 40),
+                               max_zoom=MAX_FIT_ZOOM)
     # At once, not animated: Leaflet ignores a setView made while a zoom animates, and the
     # page moves a new map to a selected event (focus_view) right after this script runs.
     fit.options["animate"] = False

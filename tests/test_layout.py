@@ -145,6 +145,7 @@ _MAP_BOXES = """() => {
     const box = e => { const r = e.getBoundingClientRect();
                        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
     return {map: box(map_div.getContainer()),
+            zoom: box(document.querySelector('.leaflet-control-zoom')),
             markers: [...document.querySelectorAll('.em-event')].map(box)};
 }"""
 
@@ -195,6 +196,9 @@ def test_legend_and_map_fit_the_window(layout_context, layout_server, bundled, w
                 "right"], marker
             assert inner["map"]["top"] <= marker["top"] <= marker["bottom"] <= inner["map"][
                 "bottom"], marker
+            zoom = inner["zoom"]  # and none under the zoom buttons
+            assert (marker["left"] >= zoom["right"] or marker["top"] >= zoom["bottom"]), (
+                marker, zoom)
 
         # The timeline's legend: every entry whole, inside the chart and the window.
         boxes = page.locator(CHART).first.evaluate(_LEGEND_BOXES)
