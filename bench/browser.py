@@ -33,20 +33,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 FRAME = "iframe[title='streamlit_folium.st_folium']"
-# Index of the first element matching a selector that lies wholly inside the map's view
-# (markers just outside it are in the page too), or -1.
-INSIDE = """(body, selector) => {
-    const view = document.querySelector(".leaflet-container").getBoundingClientRect();
-    return Array.from(document.querySelectorAll(selector)).findIndex(el => {
-        const r = el.getBoundingClientRect();
-        return r.width > 0 && r.left >= view.left + 20 && r.right <= view.right - 20
-            && r.top >= view.top + 20 && r.bottom <= view.bottom - 20;
-    });
-}"""
 
 
 # Checked at every animation frame of the page (Playwright's expect polls at up to 1 s
@@ -126,6 +113,8 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
     """Seconds to the map frame, to clusters, and from a marker click to its selection."""
     from playwright.sync_api import expect, sync_playwright
 
+    from bench.headless import CHROMIUM_ARGS, marker_well_inside
+
     folder = Path(tempfile.mkdtemp(prefix="eventmap-browser-"))
     port = _port()
     log = (folder / "server.log").open("wb")
@@ -166,7 +155,7 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
             tab.locator(FRAME).wait_for(timeout=wait_s * 1000)
             out["frame_s"] = time.perf_counter() - start
             frame = tab.frame_locator(FRAME)
-            clusters, pins = frame.locator(".marker-cluster"), frame.locator(".evc-pin")
+            clusters = frame.locator(".marker-cluster")
             seen = tab.wait_for_function(FIRST_CLUSTER, polling="raf", timeout=wait_s * 1000)
             out["clusters_s"] = time.perf_counter() - start
             out["load_to_clusters_s"] = seen.json_value()["since_load"]
@@ -182,13 +171,7 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
                     if (g && g._topClusterLevel.getChildCount() === n) { done(); }
                     else { setTimeout(check, 50); } }; check(); })""", len(titles))
             out["all_clustered_s"] = time.perf_counter() - start
-            for _ in range(25):
-                if frame.locator("body").evaluate(INSIDE, ".evc-pin") >= 0:
-                    break
-                clusters.nth(max(0, frame.locator("body").evaluate(INSIDE, ".marker-cluster"))
-                             ).click()
-                tab.wait_for_timeout(800)
-            pin = pins.nth(frame.locator("body").evaluate(INSIDE, ".evc-pin"))
+            pin = marker_well_inside(frame, 20, tries=25, pause_ms=800)
             event_id = pin.evaluate(
                 "el => Object.values(window.map._layers)"
                 ".find(l => l instanceof L.MarkerClusterGroup)"

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small trip built in code, and a running dashboard server."""
+"""Shared fixtures: a small trip, a running dashboard server, headless Chromium, AppTest pages."""
 
 from __future__ import annotations
 
@@ -15,11 +15,17 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
 
+from bench.headless import CHROMIUM_ARGS
 from dashboard.formats import Dataset, parse_events
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
@@ -97,13 +103,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()
-                     ) -> Iterator[str]:
-    """Run ``streamlit run dashboard/app.py`` on a free local port; yield its URL."""
+def streamlit_server(env: dict[str, str] | None = None, args: tuple[str, ...] = (), *,
+                     script: Path = APP, options: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run ``streamlit run dashboard/app.py`` (or `script`) on a free local port; yield its URL.
+
+    `options` are more of Streamlit's own (``--name value``), `args` the script's.
+    """
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none"]
+               "--server.fileWatcherType", "none", *options]
     if args:
         command += ["--", *args]
     url = f"http://127.0.0.1:{port}"
@@ -141,13 +150,90 @@ def _wait_healthy(proc: subprocess.Popen, url: str, log) -> None:
         time.sleep(0.2)
 
 
-# Headless flags for Debian's chromium on a closed network: without the background-networking
-# ones it keeps trying to reach Google's services.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 def chromium_path() -> str | None:
     """Debian's chromium, or None (browser tests then skip, or fail when CI=true)."""
     path = "/usr/bin/chromium"
     return path if os.access(path, os.X_OK) else shutil.which("chromium")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Chromium's path; skips without it or Playwright, but fails when CI=true."""
+    path = chromium_path()
+    if path is None:
+        _unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install -e '.[test]')")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    """A headless Chromium, shared by the tests of a module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+# --- The page under Streamlit's AppTest ---------------------------------------------------------
+
+@pytest.fixture
+def static_serving() -> Iterator[None]:
+    """Static serving on, as dashboard/.streamlit/config.toml sets it, and empty caches.
+
+    A served page reads that file; AppTest does not. The option is restored and the caches
+    emptied again afterwards.
+    """
+    import streamlit as st
+    from streamlit import config
+
+    before = config.get_option("server.enableStaticServing")
+    config.set_option("server.enableStaticServing", True)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    config.set_option("server.enableStaticServing", before)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def ok(at: AppTest) -> AppTest:
+    """The run, once it is known to have raised nothing."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def run_page(static_serving: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ARG001
+    """Run the page as a new session on event rows (the bundled data when None), with a query."""
+    monkeypatch.delenv("EVENTMAP_DATA", raising=False)
+
+    def run(rows: list[dict[str, str]] | None = TRIP_ROWS, query: dict | None = None, *,
+            data: str | None = None, file_name: str = "events.csv") -> AppTest:
+        from streamlit.testing.v1 import AppTest
+
+        if rows is not None:
+            path = tmp_path / file_name
+            path.write_text(events_csv(rows), encoding="utf-8")
+            monkeypatch.setenv("EVENTMAP_DATA", str(path))
+        elif data is not None:
+            monkeypatch.setenv("EVENTMAP_DATA", data)
+        else:
+            monkeypatch.delenv("EVENTMAP_DATA", raising=False)
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        for name, value in (query or {}).items():
+            at.query_params[name] = value
+        return ok(at.run())
+
+    return run

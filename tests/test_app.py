@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
@@ -23,41 +22,10 @@ from dashboard.filters import FilterState
 from dashboard.formats import load_events
 from dashboard.overview import md_escape
 from dashboard.route import build_route
-from tests.conftest import APP, ROOT, TRIP_ROWS, events_csv
+from tests.conftest import APP, ROOT, TRIP_ROWS
 
 D26, D27, D28 = date(2025, 3, 26), date(2025, 3, 27), date(2025, 3, 28)
 TITLES = {r["id"]: r["title"] for r in TRIP_ROWS}
-
-
-@pytest.fixture
-def run_page(tmp_path, monkeypatch):
-    """Run the page on given rows (or the bundled data) with a query string."""
-    # A served page reads dashboard/.streamlit/config.toml; AppTest does not, so set it here.
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def run(rows: list[dict[str, str]] | None = TRIP_ROWS, query: dict | None = None,
-            data: str | None = None) -> AppTest:
-        if rows is not None:
-            path = tmp_path / "events.csv"
-            path.write_text(events_csv(rows), encoding="utf-8")
-            monkeypatch.setenv("EVENTMAP_DATA", str(path))
-        elif data is not None:
-            monkeypatch.setenv("EVENTMAP_DATA", data)
-        else:
-            monkeypatch.delenv("EVENTMAP_DATA", raising=False)
-        at = AppTest.from_file(str(APP), default_timeout=60)
-        for name, value in (query or {}).items():
-            at.query_params[name] = value
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    yield run
-    config.set_option("server.enableStaticServing", before)
-    st.cache_data.clear()
 
 
 def map_args(at: AppTest) -> dict:
@@ -252,7 +220,7 @@ def test_a_file_with_no_valid_events_explains_itself(run_page, tmp_path):
     assert not at.get("component_instance")
 
 
-@pytest.mark.usefixtures("run_page")  # restores the option afterwards
+@pytest.mark.usefixtures("static_serving")  # restores the option afterwards
 def test_static_serving_off_explains_the_fix():
     config.set_option("server.enableStaticServing", False)
     at = AppTest.from_file(str(APP), default_timeout=60).run()

@@ -7,17 +7,16 @@ widget.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
 
 import pytest
-import streamlit as st
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from dashboard import upload
-from tests.conftest import APP, ROOT, TRIP_ROWS, events_csv
+from tests.conftest import APP, ROOT, TRIP_ROWS, events_csv, ok
 from tests.fake_services import PLACES, FakeNominatim
 
 OWN = [  # a trip of someone else's, one row without coordinates the gazetteer knows
@@ -38,24 +37,9 @@ BAD = [
 
 
 @pytest.fixture
-def page(monkeypatch):
+def page(run_page):
     """The page on the bundled trip, as a new session."""
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    st.cache_data.clear()
-    monkeypatch.delenv("EVENTMAP_DATA", raising=False)
-
-    def run() -> AppTest:
-        return ok(AppTest.from_file(str(APP), default_timeout=60).run())
-
-    yield run
-    config.set_option("server.enableStaticServing", before)
-    st.cache_data.clear()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return functools.partial(run_page, None)
 
 
 def send(at: AppTest, name: str, data: bytes) -> AppTest:

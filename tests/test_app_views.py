@@ -7,6 +7,7 @@ in a real browser, and play ticks are driven here by making the next step due.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -15,14 +16,12 @@ import icalendar
 import pandas as pd
 import pyarrow as pa
 import pytest
-import streamlit as st
-from streamlit import config
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard.exports import MIME_TYPES, remote_assets
 from dashboard.formats import parse_events
-from tests.conftest import APP, TRIP_ROWS, events_csv
+from tests.conftest import TRIP_ROWS, events_csv, ok
 
 ORDER = [r["id"] for r in TRIP_ROWS]  # the trip's rows are in time order
 TITLES = {r["id"]: r["title"] for r in TRIP_ROWS}
@@ -44,29 +43,9 @@ def downloads(monkeypatch) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    """Run the page on given rows with a query string."""
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    st.cache_data.clear()
-
-    def run(rows: list[dict[str, str]] = TRIP_ROWS, query: dict | None = None) -> AppTest:
-        path = tmp_path / "trip.csv"
-        path.write_text(events_csv(rows), encoding="utf-8")
-        monkeypatch.setenv("EVENTMAP_DATA", str(path))
-        at = AppTest.from_file(str(APP), default_timeout=60)
-        for name, value in (query or {}).items():
-            at.query_params[name] = value
-        return ok(at.run())
-
-    yield run
-    config.set_option("server.enableStaticServing", before)
-    st.cache_data.clear()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def page(run_page):
+    """The page on given rows with a query string, from trip.csv (its downloads are named trip)."""
+    return functools.partial(run_page, file_name="trip.csv")
 
 
 def marker_ids(at: AppTest) -> list[str]:

@@ -10,24 +10,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.headless import marker_well_inside
 from bench.synthetic import synthetic_events
 from dashboard.formats import load_events, write_events
 from tests.conftest import streamlit_server
-from tests.test_browser import ARGS, LOCAL_HOSTS, MAP_FRAME, chromium  # noqa: F401 (fixture)
+from tests.test_browser import LOCAL_HOSTS, MAP_FRAME
 
 pytestmark = pytest.mark.browser
 
 SIZE = 10_000
-# Index of the first element matching a selector well inside the map's view (clear of the
-# controls at its edges), or -1.
-INSIDE = """(body, selector) => {
-    const view = document.querySelector(".leaflet-container").getBoundingClientRect();
-    return Array.from(document.querySelectorAll(selector)).findIndex(el => {
-        const r = el.getBoundingClientRect();
-        return r.width > 0 && r.left >= view.left + 60 && r.right <= view.right - 60
-            && r.top >= view.top + 60 && r.bottom <= view.bottom - 60;
-    });
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +28,8 @@ def many(tmp_path_factory):
     return path
 
 
-def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(chromium, many):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(browser, many):
+    from playwright.sync_api import expect
 
     events = load_events(many).events
     titles = dict(zip(events["id"], events["title"], strict=True))
@@ -51,10 +42,9 @@ def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(chromium, m
             outside.append(r.request.url)
             r.abort()
 
-    with streamlit_server({"EVENTMAP_DATA": str(many)}) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
+    with streamlit_server({"EVENTMAP_DATA": str(many)}) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", route)
             page.goto(url)
             frame = page.frame_locator(MAP_FRAME)
@@ -65,14 +55,9 @@ def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(chromium, m
             assert pins.count() < 1_000
             page.locator(MAP_FRAME).scroll_into_view_if_needed()
             frame.locator(".em-legend summary").click()  # fold the legend, as on a phone
-            # Into the clusters, as a person would: click one until single markers show.
-            for _ in range(25):
-                if frame.locator("body").evaluate(INSIDE, ".evc-pin") >= 0:
-                    break
-                clusters.nth(max(0, frame.locator("body").evaluate(INSIDE, ".marker-cluster"))
-                             ).click()
-                page.wait_for_timeout(700)
-            pin = pins.nth(frame.locator("body").evaluate(INSIDE, ".evc-pin"))
+            # Into the clusters, as a person would: click one until single markers show, well
+            # clear of the controls at the map's edges.
+            pin = marker_well_inside(frame, 60, tries=25, pause_ms=700)
             event_id = pin.evaluate(
                 "el => Object.values(map_div._layers)"
                 ".find(l => l instanceof L.MarkerClusterGroup)"
@@ -84,4 +69,4 @@ def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(chromium, m
             expect(frame.locator(".em-selected")).to_have_count(1)
             assert outside == [] or all("tile.openstreetmap.org" in u for u in outside)
         finally:
-            browser.close()
+            page.close()

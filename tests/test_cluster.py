@@ -14,21 +14,11 @@ import pytest
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 
+from bench.headless import marker_well_inside
 from bench.synthetic import synthetic_events
 from dashboard.cluster import PALETTE, SCALE, EventCluster, encode_events
-from tests.conftest import CHROMIUM_ARGS
 
 EVIL = '<img src=x onerror="window.pwned=1">'
-# Index of the first element matching a selector that lies wholly inside the map's view
-# (Leaflet also keeps markers just outside it in the page), or -1.
-INSIDE = """selector => {
-    const view = document.querySelector(".leaflet-container").getBoundingClientRect();
-    return Array.from(document.querySelectorAll(selector)).findIndex(el => {
-        const r = el.getBoundingClientRect();
-        return r.width > 0 && r.left >= view.left + 20 && r.right <= view.right - 20
-            && r.top >= view.top + 20 && r.bottom <= view.bottom - 20;
-    });
-}"""
 
 
 def _events(n: int) -> pd.DataFrame:
@@ -202,15 +192,6 @@ def _standalone(m: folium.Map) -> str:
     return page.replace("</html>", bind + "</html>") if "</html>" in page else page + bind
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.browser
 def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
     from playwright.sync_api import expect
@@ -279,16 +260,7 @@ def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
     assert page.locator(".evc-pin").count() < 200
 
     # Zoom in by clicking clusters, as a person would, until single markers show.
-    pins = page.locator(".evc-pin")
-    for _ in range(20):
-        if page.evaluate(INSIDE, ".evc-pin") >= 0:
-            break
-        zoom = page.evaluate("theMap.getZoom()")
-        clusters.nth(max(0, page.evaluate(INSIDE, ".marker-cluster"))).click()
-        page.wait_for_function(f"theMap.getZoom() > {zoom} || "
-                               "document.querySelector('.evc-pin') !== null")
-        page.wait_for_timeout(400)  # the cluster plugin animates after zoomend
-    pin = pins.nth(page.evaluate(INSIDE, ".evc-pin"))
+    pin = marker_well_inside(page, 20, tries=20, pause_ms=400, zoom="theMap.getZoom()")
     expect(pin).to_be_visible()
     expected = pin.evaluate("""el => theGroup.getLayers().find(m => m._icon === el)
                                      .feature.properties.id""")

@@ -16,7 +16,6 @@ from folium.plugins import MarkerCluster
 
 from dashboard import assets, exports
 from dashboard.formats import parse_events
-from tests.conftest import CHROMIUM_ARGS
 from tests.sample_events import ROWS, make_events
 
 STAMP = dt.datetime(2025, 4, 1, 12, 0, tzinfo=dt.UTC)
@@ -279,15 +278,6 @@ def test_standalone_html_escapes_script_ends(tricky_map):
 
 
 # --- Standalone HTML in a real browser -------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 def _open_offline(browser, path: Path):
     from playwright.sync_api import expect

@@ -13,9 +13,7 @@ import textwrap
 from html.parser import HTMLParser
 
 import pytest
-import streamlit as st
 from markdown_it import MarkdownIt
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP
@@ -89,11 +87,7 @@ def _check(at: AppTest) -> str:
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def page(static_serving, tmp_path, monkeypatch):  # noqa: ARG001
     path = tmp_path / "hostile.csv"
     path.write_bytes(hostile_csv())
     monkeypatch.setenv("EVENTMAP_DATA", str(path))
@@ -105,9 +99,7 @@ def page(tmp_path, monkeypatch):
         at.run()
         return at
 
-    yield run
-    config.set_option("server.enableStaticServing", before)
-    st.cache_data.clear()
+    return run
 
 
 def test_hostile_dataset_overview_shows_text_only(page):

@@ -9,8 +9,6 @@ from datetime import date
 import folium
 import numpy as np
 import pytest
-import streamlit as st
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from bench.synthetic import synthetic_events
@@ -19,7 +17,7 @@ from dashboard.cluster import EventCluster
 from dashboard.filters import FilterState
 from dashboard.formats import load_events, write_events
 from dashboard.route import build_route
-from tests.conftest import APP
+from tests.conftest import APP, ok
 
 
 @pytest.fixture(scope="module")
@@ -107,19 +105,9 @@ def test_the_ring_sits_on_the_selected_event(many):
 
 
 @pytest.fixture
-def big_page(monkeypatch, many_file):
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def big_page(static_serving, monkeypatch, many_file):  # noqa: ARG001
     monkeypatch.setenv("EVENTMAP_DATA", str(many_file))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    yield at
-    config.set_option("server.enableStaticServing", before)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return ok(AppTest.from_file(str(APP), default_timeout=60).run())
 
 
 def component_args(at: AppTest) -> dict:

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import textwrap
-import time
-import urllib.request
-from pathlib import Path
 
 import jsonschema
 import pandas as pd
@@ -25,10 +18,8 @@ from dashboard.timeline import (
     timeline_data,
     timeline_spec,
 )
-from tests.conftest import CHROMIUM_ARGS
+from tests.conftest import ROOT, streamlit_server
 from tests.sample_events import ROWS, make_events
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -267,68 +258,43 @@ st.markdown(f"Picked: [{st.session_state.get('picked')}]")
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def timeline_app(tmp_path_factory):
     app = tmp_path_factory.mktemp("timeline") / "app.py"
     app.write_text(textwrap.dedent(APP), encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(300):  # up to ~30 s on a slow machine; a start, not a timed assertion
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode())
-            try:
-                urllib.request.urlopen(url + "_stcore/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    # The script imports tests.sample_events, which is not installed.
+    with streamlit_server({"PYTHONPATH": str(ROOT)}, script=app,
+                          options=("--browser.gatherUsageStats", "false")) as url:
+        yield f"{url}/"
 
 
 @pytest.mark.browser
-def test_clicking_a_point_names_its_event(timeline_app):
-    from playwright.sync_api import expect, sync_playwright
+def test_clicking_a_point_names_its_event(browser, timeline_app):
+    from playwright.sync_api import expect
 
     events = make_events()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        outside: list[str] = []
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    outside: list[str] = []
 
-        def route(request_route):
-            url = request_route.request.url
-            if url.startswith(("http://127.0.0.1", "data:", "blob:")):
-                request_route.continue_()
-            else:
-                outside.append(url)
-                request_route.abort()
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            request_route.continue_()
+        else:
+            outside.append(url)
+            request_route.abort()
 
-        page.route("**/*", route)
-        page.goto(timeline_app)
-        expect(page.get_by_text("Picked: [None]")).to_be_visible(timeout=30_000)
-        points = page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path")
-        expect(points).to_have_count(len(events))
-        labels = points.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))")
-        for target in ("co-signing", "sv-visit", "mx-press"):
-            title = events.set_index("id").loc[target, "title"]
-            index = next(i for i, label in enumerate(labels) if label.startswith(title))
-            page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path"
-                         ).nth(index).click()
-            expect(page.get_by_text(f"Picked: [{target}]")).to_be_visible()
-        assert outside == []
-        browser.close()
+    page.route("**/*", route)
+    page.goto(timeline_app)
+    expect(page.get_by_text("Picked: [None]")).to_be_visible(timeout=30_000)
+    points = page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path")
+    expect(points).to_have_count(len(events))
+    labels = points.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))")
+    for target in ("co-signing", "sv-visit", "mx-press"):
+        title = events.set_index("id").loc[target, "title"]
+        index = next(i for i, label in enumerate(labels) if label.startswith(title))
+        page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path"
+                     ).nth(index).click()
+        expect(page.get_by_text(f"Picked: [{target}]")).to_be_visible()
+    assert outside == []
+    page.close()
