@@ -15,7 +15,7 @@ from bench.synthetic import synthetic_events
 from dashboard.formats import load_events, write_events
 from dashboard.route import route_order
 from tests.conftest import streamlit_server
-from tests.test_browser import ARGS, ARTIFACTS, LOCAL_HOSTS, MAP_FRAME, chromium  # noqa: F401
+from tests.test_browser import ARTIFACTS, LOCAL_HOSTS, MAP_FRAME
 
 pytestmark = pytest.mark.browser
 
@@ -84,8 +84,8 @@ def wait_shown(page, event_id: str, attempts: int = 80) -> None:
 
 
 def test_list_and_url_selections_show_the_events_own_marker_and_a_map_click_stays(
-        chromium, many):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+        browser, many):
+    from playwright.sync_api import expect
 
     events = load_events(many).events
     first, second = events["id"].iloc[route_order(events)[:2]]  # the list's first rows
@@ -98,10 +98,9 @@ def test_list_and_url_selections_show_the_events_own_marker_and_a_map_click_stay
             outside.append(r.request.url)
             r.abort()
 
-    with streamlit_server({"EVENTMAP_DATA": str(many)}) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
+    with streamlit_server({"EVENTMAP_DATA": str(many)}) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", route)
             page.goto(url)
             frame = page.frame_locator(MAP_FRAME)
@@ -149,4 +148,4 @@ def test_list_and_url_selections_show_the_events_own_marker_and_a_map_click_stay
             page.screenshot(path=str(ARTIFACTS / "focus-url.png"))
             assert outside == [] or all("tile.openstreetmap.org" in u for u in outside)
         finally:
-            browser.close()
+            page.close()

@@ -13,8 +13,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
-from streamlit import config
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
@@ -23,7 +21,7 @@ from dashboard import cluster, mapview
 from dashboard.filters import FilterState
 from dashboard.formats import load_events, write_events
 from dashboard.route import build_route
-from tests.conftest import APP, TRIP_ROWS, events_csv, ok
+from tests.conftest import ok
 
 RADIUS = cluster.RADIUS_PX
 DEEPEST = mapview.deepest_zoom()
@@ -164,28 +162,6 @@ def test_each_request_is_new_to_the_frontend_and_rounds_to_its_zoom():
 
 # --- the page ---------------------------------------------------------------------------------
 
-@pytest.fixture
-def page(tmp_path, monkeypatch):
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def run(text: str, query: dict | None = None) -> AppTest:
-        path = tmp_path / "events.csv"
-        path.write_text(text, encoding="utf-8")
-        monkeypatch.setenv("EVENTMAP_DATA", str(path))
-        at = AppTest.from_file(str(APP), default_timeout=60)
-        for name, value in (query or {}).items():
-            at.query_params[name] = value
-        return ok(at.run())
-
-    yield run
-    config.set_option("server.enableStaticServing", before)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def map_args(at: AppTest) -> dict:
     (component,) = at.get("component_instance")
     return json.loads(component.proto.json_args)
@@ -212,8 +188,8 @@ def click_row(at: AppTest, row: int) -> AppTest:
     return send(at, at.dataframe[0].proto.id, selection, "string_value")
 
 
-def test_the_url_and_the_list_centre_the_map_and_a_map_click_does_not(page):
-    at = page(events_csv(TRIP_ROWS), {"event": "co-data-signing"})
+def test_the_url_and_the_list_centre_the_map_and_a_map_click_does_not(run_page):
+    at = run_page(query={"event": "co-data-signing"})
     first = map_args(at)
     assert (first["center"]["lat"], first["center"]["lng"], first["zoom"]) == (
         4.711, -74.0721, None)  # the routed map keeps the person's zoom
@@ -233,8 +209,8 @@ def test_the_url_and_the_list_centre_the_map_and_a_map_click_does_not(page):
     assert "em-selected" in clicked["feature_group"]
 
 
-def test_the_timeline_centres_the_map(page):
-    at = page(events_csv(TRIP_ROWS))
+def test_the_timeline_centres_the_map(run_page):
+    at = run_page()
     (chart,) = at.get("vega_lite_chart")
     at = send(at, chart.proto.id, {"selection": {"event": [{"id": "sv-prison-visit"}]}},
               "string_value")
@@ -243,11 +219,11 @@ def test_the_timeline_centres_the_map(page):
     assert (center["lat"], center["lng"]) == (13.5386, -88.7872)
 
 
-def test_on_the_clustered_map_the_player_zooms_to_the_events_own_marker(page, tmp_path):
+def test_on_the_clustered_map_the_player_zooms_to_the_events_own_marker(run_page, tmp_path):
     path = tmp_path / "many.csv"
     write_events(synthetic_events(mapview.CLUSTER_ABOVE + 40, seed=4), path)
     events = load_events(path).events
-    at = page(path.read_text(encoding="utf-8"))
+    at = run_page(None, data=str(path))
     before = map_args(at)
     assert "markerClusterGroup" in before["script"] and before["center"] is None
     at.button(key="next").click().run()
