@@ -6,7 +6,6 @@ to test-artifacts/layout-WxH.png for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from dashboard.timeline import (
     legend_row_widths,
     timeline_spec,
 )
-from tests.conftest import CHROMIUM_ARGS, ROOT, chromium_path, streamlit_server
+from tests.conftest import ROOT, streamlit_server
 from tests.sample_events import make_events
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -91,27 +90,11 @@ def test_one_category_needs_no_columns():
 # --- The page in Chromium -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def layout_context():
-    path = chromium_path()
-    reason = None
-    if path is None:
-        reason = "no Chromium at /usr/bin/chromium (apt-get install chromium)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            reason = "Playwright is not installed (pip install -e '.[test]')"
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs chromium)")
-        pytest.skip(reason)
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        # One context: its HTTP cache keeps Streamlit's scripts between the sizes.
-        context = instance.new_context()
-        yield context
-        context.close()
-        instance.close()
+def layout_context(browser):
+    # One context: its HTTP cache keeps Streamlit's scripts between the sizes.
+    context = browser.new_context()
+    yield context
+    context.close()
 
 
 @pytest.fixture(scope="module")
