@@ -6,7 +6,6 @@ to come from the internet) are counted apart. Skips without Chromium, unless CI=
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,33 +18,14 @@ from dashboard import settings
 from dashboard.dates import short_day_text
 from dashboard.formats import load_events
 from dashboard.located import require_coordinates
-from tests.conftest import CHROMIUM_ARGS, ROOT, chromium_path, streamlit_server
+from tests.conftest import ROOT, streamlit_server
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
-ARGS = CHROMIUM_ARGS
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TILE_HOSTS = re.compile(r"^([abc]\.)?tile\.openstreetmap\.org$")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs chromium)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        _unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install -e '.[test]')")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +39,6 @@ def trip():
 def server() -> Iterator[str]:
     with streamlit_server() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium, args=ARGS)
-        yield instance
-        instance.close()
 
 
 @dataclass

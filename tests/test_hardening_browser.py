@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import streamlit_server
 from tests.hostile import PAYLOADS, hostile_csv, hostile_rows
-from tests.test_browser import ARGS, MAP_FRAME, chromium  # noqa: F401 (fixture)
+from tests.test_browser import MAP_FRAME
 
 pytestmark = pytest.mark.browser
 ROWS = hostile_rows()
@@ -26,16 +26,6 @@ def server(tmp_path_factory) -> Iterator[str]:
     path.write_bytes(hostile_csv())
     with streamlit_server(env={"EVENTMAP_DATA": str(path)}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):  # noqa: F811 (the fixture imported above)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium, args=ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ import pytest
 from dashboard import settings
 from dashboard.formats import load_events
 from dashboard.located import require_coordinates
+from tests.conftest import CHROMIUM_ARGS as ARGS
 from tests.conftest import streamlit_server
-from tests.test_browser import ARGS, MAP_FRAME, chromium  # noqa: F401 (fixture)
+from tests.test_browser import MAP_FRAME
 
 pytestmark = pytest.mark.slow
 SESSIONS = 20
