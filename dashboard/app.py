@@ -709,6 +709,9 @@ def _map(view: FilterState, shown: pd.DataFrame, total: int, route: Route, versi
     pending = st.session_state.pop("map_focus", None)  # one request, for this run's map
     target = (mapview.focus(shown, route, view.event, pending[0])
               if pending and pending[1] == view.event else None)
+    if target is not None and ring is not None and not mapview.clustered(len(shown)):
+        mapview.bring_into_view(ring, target)  # the routed map pans only if it must
+        target = None
     # The highlight travels as a feature group, so selecting does not rebuild the map.
     _map_component(args, ring, f"map-{st.session_state.get('map_epoch', 0)}",
                    mapview.focus_view(target, pending[2] if pending else 0))

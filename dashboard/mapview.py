@@ -481,6 +481,31 @@ class Focus:
     zoom: int | None
 
 
+class _PanInside(MacroElement):
+    """Pans the map of its layer just enough to show a point, when the point is out of view."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent._parent.get_name() }}.panInside(
+                {{ this.point|tojson }}, {padding: [{{ this.padding }}, {{ this.padding }}]});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lat: float, lon: float, padding: int):
+        super().__init__()
+        self._name = "PanInside"
+        self.point, self.padding = [float(lat), float(lon)], int(padding)
+
+
+def bring_into_view(ring: folium.FeatureGroup, target: Focus, padding: int = 60) -> None:
+    """Make the routed map's ring pan the map just enough to show ``target``.
+
+    Leaflet's panInside leaves a map that already shows the point as it is: a shared link
+    opens on the whole trip, and a zoom or pan the person chose is kept where it can be.
+    """
+    _PanInside(target.lat, target.lon, padding).add_to(ring)
+
+
 def deepest_zoom(tiles: str | None = TILES) -> int:
     """The map's maximum zoom with these tiles: the deepest level EventCluster builds."""
     if not tiles:
@@ -532,9 +557,11 @@ def focus(events: pd.DataFrame, route: Route, selected: str, source: str) -> Foc
     """Where the map should move for a selection from ``source``, or None to leave it be.
 
     A click on the map (``"map"``) never moves it: the person is looking at that marker.
-    Any other source centres the selected event. On a clustered map (over CLUSTER_ABOVE
-    events) the zoom is the lowest at which it is its own marker, not inside a cluster; on
-    the routed map the zoom is left as the person chose (None), as its marker is never hidden.
+    Any other source brings the selected event into view. On a clustered map (over
+    CLUSTER_ABOVE events) the map centres it at the lowest zoom at which it is its own marker,
+    not inside a cluster (``focus_view``); on the routed map, whose markers are never hidden,
+    the zoom is left as the person chose (None) and the map pans only as far as it must
+    (``bring_into_view``).
     """
     if source not in FOCUS_SOURCES:
         raise ValueError(f"unknown selection source {source!r}; use one of "

@@ -214,6 +214,56 @@ def test_a_shared_link_restores_its_view(page, server, trip):
     assert page.traffic.other == []
 
 
+# Each event marker's box inside the map's box (markers beyond the view are drawn too).
+IN_VIEW = """els => { const view = document.querySelector(".leaflet-container")
+    .getBoundingClientRect(); return els.map(el => { const r = el.getBoundingClientRect();
+    return r.left >= view.left && r.right <= view.right && r.top >= view.top
+        && r.bottom <= view.bottom; }); }"""
+
+
+def test_a_link_opens_on_the_whole_trip_and_the_list_pans_to_its_event(page, server, trip):
+    from playwright.sync_api import expect
+
+    view = "() => [map_div.getCenter().lat, map_div.getCenter().lng, map_div.getZoom()]"
+    frame = page.frame_locator(MAP_FRAME).locator("body")
+    page.goto(server)
+    expect(markers(page)).to_have_count(len(trip))
+    page.wait_for_timeout(1000)
+    fitted = frame.evaluate(view)
+    ordered = trip.sort_values("instant")
+    chosen = ordered.iloc[0]
+    page.goto(f"{server}/?event={chosen['id']}")
+    expect(details_heading(page, chosen["title"])).to_be_visible()
+    expect(markers(page)).to_have_count(len(trip))
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    # The fitted map already shows the event: a shared link opens on the whole trip, as
+    # the page without it does, not centred on the event.
+    page.wait_for_timeout(1000)
+    assert frame.evaluate(view) == pytest.approx(fitted)
+    assert all(markers(page).evaluate_all(IN_VIEW))
+
+    # Zoomed in on the first stop, the last event is far out of view; its list row brings
+    # it in, at the zoom the person chose.
+    first, last = ordered.iloc[0], ordered.iloc[-1]
+    frame.evaluate(f"() => map_div.setView([{first['lat']}, {first['lon']}], 9, "
+                   "{animate: false})")
+    target = page.frame_locator(MAP_FRAME).get_by_role("button", name=last["title"],
+                                                       exact=True)
+    assert target.evaluate_all(IN_VIEW) == [False]
+    grid = page.get_by_test_id("stDataFrame")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 35 * len(trip) + 17)
+    expect(details_heading(page, last["title"])).to_be_visible()
+    for _ in range(40):
+        if target.evaluate_all(IN_VIEW) == [True]:
+            break
+        page.wait_for_timeout(250)
+    assert target.evaluate_all(IN_VIEW) == [True]
+    assert frame.evaluate("() => map_div.getZoom()") == 9
+    assert page.traffic.other == []
+
+
 def test_pan_and_zoom_do_not_rerun_the_page(page, server, trip):
     from playwright.sync_api import expect
 

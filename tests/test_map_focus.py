@@ -1,14 +1,16 @@
 """A selection from outside the map brings its event into view; a click on the map does not move it.
 
-mapview.focus decides (by selection source), mapview.focus_view turns that into
-streamlit-folium's center/zoom arguments, and the page sends them for one run. The clustered
-zoom is checked against the plugin's greedy clustering, replayed here in Python.
+mapview.focus decides (by selection source). On the clustered map mapview.focus_view turns that
+into streamlit-folium's center/zoom arguments; on the routed map mapview.bring_into_view makes
+the selection ring's script pan only as far as it must. The page does either for one run. The
+clustered zoom is checked against the plugin's greedy clustering, replayed here in Python.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -188,35 +190,43 @@ def click_row(at: AppTest, row: int) -> AppTest:
     return send(at, at.dataframe[0].proto.id, selection, "string_value")
 
 
-def test_the_url_and_the_list_centre_the_map_and_a_map_click_does_not(run_page):
+PAN = re.compile(r"map_div\.panInside\(\s*\[([-\d.]+), ([-\d.]+)\]")
+
+
+def panned_to(args: dict) -> tuple[float, float] | None:
+    """Where the ring's script pans the routed map (Leaflet's panInside), or None."""
+    found = PAN.search(args["feature_group"] or "")
+    return (float(found[1]), float(found[2])) if found else None
+
+
+def test_the_url_and_the_list_bring_the_event_into_view_and_a_map_click_does_not(run_page):
     at = run_page(query={"event": "co-data-signing"})
     first = map_args(at)
-    assert (first["center"]["lat"], first["center"]["lng"], first["zoom"]) == (
-        4.711, -74.0721, None)  # the routed map keeps the person's zoom
-    assert map_args(ok(at.run()))["center"] is None  # once: a rerun leaves the map be
+    # The routed map pans only as far as it must: no new centre, the person's zoom kept.
+    assert (first["center"], first["zoom"]) == (None, None)
+    assert panned_to(first) == (4.711, -74.0721)
+    assert panned_to(map_args(ok(at.run()))) is None  # once: a rerun leaves the map be
 
     at = click_row(at, 5)  # the list is in time order: Mexico City's press conference
     assert at.session_state["view"].event == "mx-press-conference"
     listed = map_args(at)
-    assert (listed["center"]["lat"], listed["center"]["lng"]) == (19.4326, -99.1332)
-    assert listed["center"] != first["center"]
+    assert panned_to(listed) == (19.4326, -99.1332)
     assert listed["script"] == first["script"]  # the same map, moved, not rebuilt
 
     at = click_marker(at, "sv-prison-visit")
     assert at.session_state["view"].event == "sv-prison-visit"
     clicked = map_args(at)
     assert clicked["center"] is None and clicked["zoom"] is None
-    assert "em-selected" in clicked["feature_group"]
+    assert "em-selected" in clicked["feature_group"] and panned_to(clicked) is None
 
 
-def test_the_timeline_centres_the_map(run_page):
+def test_the_timeline_brings_its_event_into_view(run_page):
     at = run_page()
     (chart,) = at.get("vega_lite_chart")
     at = send(at, chart.proto.id, {"selection": {"event": [{"id": "sv-prison-visit"}]}},
               "string_value")
     assert at.session_state["view"].event == "sv-prison-visit"
-    center = map_args(at)["center"]
-    assert (center["lat"], center["lng"]) == (13.5386, -88.7872)
+    assert panned_to(map_args(at)) == (13.5386, -88.7872)
 
 
 def test_on_the_clustered_map_the_player_zooms_to_the_events_own_marker(run_page, tmp_path):
