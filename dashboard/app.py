@@ -37,10 +37,12 @@ MAP_HEIGHT = 430  # the map frame's height in pixels wherever MAP_FRAME_CSS does
 # The map's frame follows the window's height: title, filters and player take about 350 px
 # above it, so a 1280x800 window shows the whole map on first load and a taller one a taller
 # map. Inside the frame, MAP_FILL_CSS makes streamlit-folium's map_div (whose inline height
-# is MAP_HEIGHT) fill it; Leaflet follows the frame's resizes on its own.
+# is MAP_HEIGHT) fill it; Leaflet follows the frame's resizes on its own. Never less than the
+# frame's least height: the map is fitted to the events as soon as it is made, and a frame
+# not yet sized (0 px tall) would fit them at the deepest zoom, far out of view once it grows.
 MAP_FRAME_CSS = ("iframe[title='streamlit_folium.st_folium']"
                  "{height:clamp(320px,calc(100vh - 370px),800px)!important}")
-MAP_FILL_CSS = "<style>#map_div{height:100vh!important}</style>"
+MAP_FILL_CSS = "<style>#map_div{height:100vh!important;min-height:320px}</style>"
 MAX_DAY_BUTTONS = 14  # one button per day reads well for a trip, not for a year of events
 ALL_DAYS = "all"
 FILTER_FIELDS = ("countries", "categories", "participants")  # the multi-select filters
