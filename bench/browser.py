@@ -113,7 +113,7 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
     """Seconds to the map frame, to clusters, and from a marker click to its selection."""
     from playwright.sync_api import expect, sync_playwright
 
-    from bench.headless import CHROMIUM_ARGS, marker_well_inside
+    from bench.headless import CHROMIUM_ARGS, keep_local, marker_well_inside
 
     folder = Path(tempfile.mkdtemp(prefix="eventmap-browser-"))
     port = _port()
@@ -137,18 +137,7 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
-            outside: list[str] = []
-
-            def route(request_route):
-                url = request_route.request.url
-                if url.startswith(("http://127.0.0.1", "data:", "blob:")):
-                    request_route.continue_()
-                else:  # map tiles are expected; anything else would be a CDN or a leak
-                    if "tile.openstreetmap.org" not in url:
-                        outside.append(url)
-                    request_route.abort()
-
-            tab.route("**/*", route)
+            outside = keep_local(tab)
             milestones = _Milestones(tab)
             start = time.perf_counter()
             tab.goto(url)
@@ -185,7 +174,7 @@ def measure(page: str, data: Path, titles: dict[str, str], wait_s: float) -> dic
             out["requests_beyond_localhost"] = len(outside)
             # The next visitor: a new session, with the server's caches warm.
             second = browser.new_page(viewport={"width": 1280, "height": 900})
-            second.route("**/*", route)
+            keep_local(second)
             milestones = _Milestones(second)
             start = time.perf_counter()
             second.goto(url)

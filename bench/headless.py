@@ -5,7 +5,9 @@ Shared by the browser benchmark and the browser tests (which import it as ``benc
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from playwright.sync_api import FrameLocator, Locator, Page
@@ -27,6 +29,31 @@ INSIDE = """(body, [selector, margin]) => {
     });
 }"""
 CLUSTER, PIN = ".marker-cluster", ".evc-pin"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+TILE_HOSTS = re.compile(r"^([abc]\.)?tile\.openstreetmap\.org$")
+
+
+def keep_local(page: Page, *, tiles: bool = True, hosts: frozenset[str] = LOCAL_HOSTS
+               ) -> list[str]:
+    """Let the page reach only `hosts` (and data:, blob: and file: URLs); block the rest.
+
+    Returns the blocked requests' URLs, filled in as the page runs: a CDN or a leak. With
+    `tiles`, OpenStreetMap's tiles, which the map asks for and goes without, are not listed.
+    """
+    blocked: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "file") or (parts.hostname or "") in hosts:
+            request_route.continue_()
+            return
+        if not (tiles and TILE_HOSTS.match(parts.hostname or "")):
+            blocked.append(url)
+        request_route.abort()
+
+    page.route("**/*", route)
+    return blocked
 
 
 def inside_index(scope: Page | FrameLocator, selector: str, margin: int) -> int:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.headless import LOCAL_HOSTS, TILE_HOSTS
 from dashboard import settings
 from dashboard.dates import short_day_text
 from dashboard.formats import load_events
@@ -24,8 +25,6 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-TILE_HOSTS = re.compile(r"^([abc]\.)?tile\.openstreetmap\.org$")
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,15 @@ Offline like tests/test_browser.py: every request but to the local server is blo
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
+from bench.headless import keep_local
 from bench.synthetic import synthetic_events
 from dashboard.formats import load_events, write_events
 from dashboard.route import route_order
 from tests.conftest import streamlit_server
-from tests.test_browser import ARTIFACTS, LOCAL_HOSTS, MAP_FRAME
+from tests.test_browser import ARTIFACTS, MAP_FRAME
 
 pytestmark = pytest.mark.browser
 
@@ -89,19 +89,10 @@ def test_list_and_url_selections_show_the_events_own_marker_and_a_map_click_stay
 
     events = load_events(many).events
     first, second = events["id"].iloc[route_order(events)[:2]]  # the list's first rows
-    outside: list[str] = []
-
-    def route(r):
-        if (urlsplit(r.request.url).hostname or "") in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
     with streamlit_server({"EVENTMAP_DATA": str(many)}) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.route("**/*", route)
+            outside = keep_local(page)
             page.goto(url)
             frame = page.frame_locator(MAP_FRAME)
             expect(frame.locator(".marker-cluster").first).to_be_visible(timeout=20_000)
@@ -146,6 +137,6 @@ def test_list_and_url_selections_show_the_events_own_marker_and_a_map_click_stay
             wait_shown(page, first)
             page.locator(MAP_FRAME).scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "focus-url.png"))
-            assert outside == [] or all("tile.openstreetmap.org" in u for u in outside)
+            assert outside == []
         finally:
             page.close()

@@ -6,15 +6,14 @@ Offline like tests/test_browser.py: every request but to the local server is blo
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
-from bench.headless import marker_well_inside
+from bench.headless import keep_local, marker_well_inside
 from bench.synthetic import synthetic_events
 from dashboard.formats import load_events, write_events
 from tests.conftest import streamlit_server
-from tests.test_browser import LOCAL_HOSTS, MAP_FRAME
+from tests.test_browser import MAP_FRAME
 
 pytestmark = pytest.mark.browser
 
@@ -33,19 +32,10 @@ def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(browser, ma
 
     events = load_events(many).events
     titles = dict(zip(events["id"], events["title"], strict=True))
-    outside: list[str] = []
-
-    def route(r):
-        if (urlsplit(r.request.url).hostname or "") in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
     with streamlit_server({"EVENTMAP_DATA": str(many)}) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.route("**/*", route)
+            outside = keep_local(page)
             page.goto(url)
             frame = page.frame_locator(MAP_FRAME)
             clusters, pins = frame.locator(".marker-cluster"), frame.locator(".evc-pin")
@@ -67,6 +57,6 @@ def test_clusters_appear_and_a_marker_in_a_cluster_selects_its_event(browser, ma
                    ).to_be_visible(timeout=20_000)
             expect(page).to_have_url(re.compile(rf"[?&]event={re.escape(event_id)}(&|$)"))
             expect(frame.locator(".em-selected")).to_have_count(1)
-            assert outside == [] or all("tile.openstreetmap.org" in u for u in outside)
+            assert outside == []
         finally:
             page.close()

@@ -14,7 +14,7 @@ import pytest
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 
-from bench.headless import marker_well_inside
+from bench.headless import keep_local, marker_well_inside
 from bench.synthetic import synthetic_events
 from dashboard.cluster import PALETTE, SCALE, EventCluster, encode_events
 
@@ -204,18 +204,8 @@ def test_10k_events_cluster_and_a_click_reports_the_event_id(browser, tmp_path):
     path.write_text(_standalone(m), encoding="utf-8")
 
     page = browser.new_page(viewport={"width": 1000, "height": 700})
-    outside: list[str] = []
     errors: list[str] = []
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(("file:", "data:")):
-            request_route.continue_()
-        else:
-            outside.append(url)
-            request_route.abort()
-
-    page.route("**/*", route)
+    outside = keep_local(page, tiles=False, hosts=frozenset())
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto(path.as_uri())
     page.wait_for_function("window.theGroup && window.theGroup.getLayers().length === 10000")

@@ -6,12 +6,11 @@ to test-artifacts/layout-WxH.png for a person to look at.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
+from bench.headless import keep_local
 from dashboard import settings
 from dashboard.filters import category_label
 from dashboard.formats import load_events
@@ -28,7 +27,6 @@ from tests.sample_events import make_events
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 CHART = "[data-testid='stVegaLiteChart']"
-TILE_HOSTS = re.compile(r"^([abc]\.)?tile\.openstreetmap\.org$")  # blocked, and allowed to ask
 
 
 # --- The legend's columns, worked out from the labels ------------------------------------------
@@ -141,19 +139,8 @@ def test_legend_and_map_fit_the_window(layout_context, layout_server, bundled, w
 
     page = layout_context.new_page()
     page.set_viewport_size({"width": width, "height": height})
-    outside: list[str] = []
-
-    def route(r):
-        host = urlsplit(r.request.url).hostname or ""
-        if host in {"127.0.0.1", "localhost"}:
-            r.continue_()
-            return
-        if not TILE_HOSTS.match(host):
-            outside.append(r.request.url)
-        r.abort()
-
     try:
-        page.route("**/*", route)
+        outside = keep_local(page)
         page.goto(layout_server)
         expect(page.frame_locator(MAP_FRAME).locator(".em-event")).to_have_count(len(bundled),
                                                                                   timeout=30_000)

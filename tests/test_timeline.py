@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from altair.vegalite.v6.schema.core import load_schema
 
+from bench.headless import keep_local
 from dashboard.mapview import category_styles
 from dashboard.timeline import (
     POINTS_VIEW,
@@ -274,17 +275,7 @@ def test_clicking_a_point_names_its_event(browser, timeline_app):
 
     events = make_events()
     page = browser.new_page(viewport={"width": 1100, "height": 800})
-    outside: list[str] = []
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(("http://127.0.0.1", "data:", "blob:")):
-            request_route.continue_()
-        else:
-            outside.append(url)
-            request_route.abort()
-
-    page.route("**/*", route)
+    outside = keep_local(page, tiles=False)  # a chart alone asks for no tiles either
     page.goto(timeline_app)
     expect(page.get_by_text("Picked: [None]")).to_be_visible(timeout=30_000)
     points = page.locator("[data-testid='stVegaLiteChart'] g.mark-symbol.role-mark path")
