@@ -558,12 +558,14 @@ def _table(shown: pd.DataFrame, route: Route, version: str) -> None:
     if current is None or (list(current["selection"]["rows"]), list(current["selection"]["cells"])
                            ) != (want, []):
         st.session_state["table"] = {"selection": {"rows": want, "columns": [], "cells": []}}
+    # A clustered view draws no route: a column of empty stops would only say "None".
+    routed = table["stop"].null_count < table.num_rows
     st.dataframe(
         table, key="table", on_select=_on_table, selection_mode=["single-row", "single-cell"],
         hide_index=True,
         width="stretch",
         column_config={
-            "stop": st.column_config.NumberColumn("Stop", width="small"),
+            "stop": st.column_config.NumberColumn("Stop", width="small") if routed else None,
             "when": st.column_config.TextColumn("When", width="medium"),
             "title": st.column_config.TextColumn("Event", width="large"),
             "place": st.column_config.TextColumn("Place"),

@@ -140,6 +140,21 @@ def test_a_narrow_filter_brings_the_route_back(big_page, many):
     assert args["script"].count(".feature = {") == len(shown) >= 1
 
 
+def list_columns(at: AppTest) -> dict:
+    """The list's column settings as the page sends them (a hidden column says so)."""
+    return json.loads(at.dataframe[0].proto.columns)
+
+
+def test_the_list_shows_stops_only_when_the_view_has_a_route(big_page, many):
+    # Clustered: no route, so no column of empty stops.
+    assert list_columns(big_page)["stop"].get("hidden") is True
+    day = date.fromisoformat(many["day"].iloc[0])
+    big_page.session_state["view"] = FilterState(start=day, end=day)
+    big_page.run()
+    assert not list_columns(big_page)["stop"].get("hidden")
+    assert list_columns(big_page)["stop"]["label"] == "Stop"
+
+
 def test_the_clustered_map_downloads_as_a_page_that_works_offline(many):
     from dashboard import exports
 
