@@ -336,10 +336,6 @@ var {{ this.get_name() }} = (function (map) {
         first[groups] = count;
         return groups;
     }
-    // The plugin's tree, level by level; returns the top level's nodes, or null when the
-    // plugin is not the version this is written for. Each cluster's bounds and weighted centre
-    // are worked out here too, over typed arrays and in the plugin's own order of sums
-    // (markers, then clusters), instead of by the plugin's recursive _recalculateBounds.
     // Group g of the next level holds items taken[from .. to) of this one (columns a, b as in
     // tree()): its events, bounds and weighted centre, summed as the plugin's
     // _recalculateBounds does (markers first, then clusters, in order).
@@ -374,6 +370,10 @@ var {{ this.get_name() }} = (function (map) {
         b.west[g] = we;
         b.east[g] = ea;
     }
+    // The plugin's tree, level by level; returns the top level's nodes, or null when the
+    // plugin is not the version this is written for. Each cluster's bounds and weighted centre
+    // are worked out here too, over typed arrays and in the plugin's own order of sums
+    // (markers, then clusters), instead of by the plugin's recursive _recalculateBounds.
     function tree(group, markers) {
         var top = group._topClusterLevel, Cluster = group._markerCluster, gmap = group._map;
         if (!top || !Cluster || !top._addChild || typeof group._maxZoom !== "number"
